@@ -1,0 +1,60 @@
+/* `mtsi`: git-style dispatcher to subcommands. */
+#include "config.h"
+#include "mtsi_cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int (*run)(int, char **);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"mcmc", mtsi_cmd_mcmc, "sample phi^4 lattices by MCMC (Langevin, MALA, HMC, FA-HMC, cluster)"},
+    {"stats", mtsi_cmd_stats, "observables of an ensemble with Gamma-method errors"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: mtsi <command> [options]   (mtsi <command> --help for details)\n\n"
+                 "mtsi %s - operator-based (multitask) stochastic interpolants for\n"
+                 "lattice field theory.\n\ncommands:\n",
+            PACKAGE_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nSee mtsi(1) and mtsi-<command>(1).\n");
+}
+
+int mtsi_cmd_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            break;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+            return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("mtsi %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "mtsi: unknown command '%s' (see 'mtsi --help')\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,292 @@
+#include "config.h"
+#include "mtsi_h5.h"
+#include "mtsi_err.h"
+
+#include <string.h>
+#include <unistd.h>
+
+void mtsi_h5_quiet(void)
+{
+    static int done;
+    if (!done) {
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+        done = 1;
+    }
+}
+
+hid_t mtsi_h5_create(const char *path)
+{
+    mtsi_h5_quiet();
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0)
+        mtsi_error_set(MTSI_EIO, "cannot create HDF5 file '%s'", path);
+    return f;
+}
+
+static hid_t open_mode(const char *path, unsigned mode)
+{
+    mtsi_h5_quiet();
+    if (access(path, R_OK) != 0) {
+        mtsi_error_set(MTSI_EINVAL, "cannot open '%s': no such readable file", path);
+        return -1;
+    }
+    htri_t is = H5Fis_accessible(path, H5P_DEFAULT);
+    if (is <= 0) {
+        mtsi_error_set(MTSI_EINVAL, "'%s' is not an HDF5 file", path);
+        return -1;
+    }
+    hid_t f = H5Fopen(path, mode, H5P_DEFAULT);
+    if (f < 0)
+        mtsi_error_set(MTSI_EINVAL, "cannot open HDF5 file '%s' (corrupt or truncated?)", path);
+    return f;
+}
+
+hid_t mtsi_h5_open(const char *path) { return open_mode(path, H5F_ACC_RDONLY); }
+hid_t mtsi_h5_open_rw(const char *path) { return open_mode(path, H5F_ACC_RDWR); }
+
+int mtsi_h5_has(hid_t loc, const char *name)
+{
+    /* Check each path component so that "a/b" with no "a" is not an error. */
+    char buf[256];
+    size_t n = strlen(name);
+    if (n >= sizeof buf)
+        return 0;
+    memcpy(buf, name, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (H5Lexists(loc, buf, H5P_DEFAULT) <= 0)
+                return 0;
+            buf[i] = c;
+        }
+    }
+    return 1;
+}
+
+int mtsi_h5_has_attr(hid_t loc, const char *name)
+{
+    return H5Aexists(loc, name) > 0;
+}
+
+static int attr_write(hid_t loc, const char *name, hid_t type, hid_t space, const void *v)
+{
+    if (H5Aexists(loc, name) > 0)
+        H5Adelete(loc, name);
+    hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0)
+        return mtsi_error_set(MTSI_EIO, "cannot create attribute '%s'", name);
+    herr_t e = H5Awrite(a, type, v);
+    H5Aclose(a);
+    if (e < 0)
+        return mtsi_error_set(MTSI_EIO, "cannot write attribute '%s'", name);
+    return MTSI_OK;
+}
+
+int mtsi_h5_attr_set_double(hid_t loc, const char *name, double v)
+{
+    hid_t s = H5Screate(H5S_SCALAR);
+    int rc = attr_write(loc, name, H5T_NATIVE_DOUBLE, s, &v);
+    H5Sclose(s);
+    return rc;
+}
+
+int mtsi_h5_attr_set_long(hid_t loc, const char *name, long v)
+{
+    hid_t s = H5Screate(H5S_SCALAR);
+    int rc = attr_write(loc, name, H5T_NATIVE_LONG, s, &v);
+    H5Sclose(s);
+    return rc;
+}
+
+int mtsi_h5_attr_set_doubles(hid_t loc, const char *name, const double *v, int n)
+{
+    hsize_t d = (hsize_t)n;
+    hid_t s = H5Screate_simple(1, &d, NULL);
+    int rc = attr_write(loc, name, H5T_NATIVE_DOUBLE, s, v);
+    H5Sclose(s);
+    return rc;
+}
+
+int mtsi_h5_attr_set_string(hid_t loc, const char *name, const char *str)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, strlen(str) + 1);
+    H5Tset_strpad(t, H5T_STR_NULLTERM);
+    hid_t s = H5Screate(H5S_SCALAR);
+    int rc = attr_write(loc, name, t, s, str);
+    H5Sclose(s);
+    H5Tclose(t);
+    return rc;
+}
+
+static int attr_read(hid_t loc, const char *name, hid_t mtype, void *v, const char *what)
+{
+    if (H5Aexists(loc, name) <= 0)
+        return mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' is missing (not an mtsi file?)",
+                              what, name);
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0)
+        return mtsi_error_set(MTSI_EINVAL, "%s: cannot open attribute '%s'", what, name);
+    hid_t sp = H5Aget_space(a);
+    hssize_t np = H5Sget_simple_extent_npoints(sp);
+    H5Sclose(sp);
+    herr_t e = -1;
+    if (np == 1)
+        e = H5Aread(a, mtype, v);
+    H5Aclose(a);
+    if (e < 0)
+        return mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' has the wrong type or shape",
+                              what, name);
+    return MTSI_OK;
+}
+
+int mtsi_h5_attr_get_double(hid_t loc, const char *name, double *v, const char *what)
+{
+    return attr_read(loc, name, H5T_NATIVE_DOUBLE, v, what);
+}
+
+int mtsi_h5_attr_get_long(hid_t loc, const char *name, long *v, const char *what)
+{
+    return attr_read(loc, name, H5T_NATIVE_LONG, v, what);
+}
+
+int mtsi_h5_attr_get_string(hid_t loc, const char *name, char *buf, size_t n, const char *what)
+{
+    if (H5Aexists(loc, name) <= 0)
+        return mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' is missing (not an mtsi file?)",
+                              what, name);
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t ft = H5Aget_type(a);
+    int rc = MTSI_OK;
+    if (H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) > 0) {
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' is not a fixed-length string", what,
+                            name);
+    } else {
+        size_t sz = H5Tget_size(ft);
+        char *tmp = mtsi_calloc(sz + 1, 1);
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, sz + 1);
+        if (!tmp || H5Aread(a, mt, tmp) < 0) {
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: cannot read attribute '%s'", what, name);
+        } else {
+            snprintf(buf, n, "%s", tmp);
+        }
+        H5Tclose(mt);
+        free(tmp);
+    }
+    H5Tclose(ft);
+    H5Aclose(a);
+    return rc;
+}
+
+int mtsi_h5_group(hid_t loc, const char *name)
+{
+    if (H5Lexists(loc, name, H5P_DEFAULT) > 0)
+        return MTSI_OK;
+    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return mtsi_error_set(MTSI_EIO, "cannot create group '%s'", name);
+    H5Gclose(g);
+    return MTSI_OK;
+}
+
+static int write_ds(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank,
+                    const hsize_t *dims, const void *data)
+{
+    if (H5Lexists(loc, name, H5P_DEFAULT) > 0)
+        H5Ldelete(loc, name, H5P_DEFAULT);
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
+    hid_t ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = MTSI_OK;
+    if (ds < 0 || H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        rc = mtsi_error_set(MTSI_EIO, "cannot write dataset '%s'", name);
+    if (ds >= 0)
+        H5Dclose(ds);
+    H5Sclose(sp);
+    return rc;
+}
+
+int mtsi_h5_write_double(hid_t loc, const char *name, int rank, const hsize_t *dims, const double *data)
+{
+    return write_ds(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, rank, dims, data);
+}
+int mtsi_h5_write_float(hid_t loc, const char *name, int rank, const hsize_t *dims, const float *data)
+{
+    return write_ds(loc, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, rank, dims, data);
+}
+int mtsi_h5_write_long(hid_t loc, const char *name, int rank, const hsize_t *dims, const long *data)
+{
+    return write_ds(loc, name, H5T_STD_I64LE, H5T_NATIVE_LONG, rank, dims, data);
+}
+int mtsi_h5_write_u8(hid_t loc, const char *name, int rank, const hsize_t *dims, const unsigned char *data)
+{
+    return write_ds(loc, name, H5T_STD_U8LE, H5T_NATIVE_UCHAR, rank, dims, data);
+}
+int mtsi_h5_write_u64(hid_t loc, const char *name, int rank, const hsize_t *dims, const unsigned long long *data)
+{
+    return write_ds(loc, name, H5T_STD_U64LE, H5T_NATIVE_ULLONG, rank, dims, data);
+}
+
+int mtsi_h5_shape(hid_t loc, const char *name, hsize_t *dims, int maxrank, const char *what)
+{
+    if (!mtsi_h5_has(loc, name))
+        return mtsi_error_set(MTSI_EINVAL, "%s: dataset '%s' is missing (not an mtsi file?)",
+                              what, name) * -1;
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (ds < 0)
+        return -mtsi_error_set(MTSI_EINVAL, "%s: cannot open dataset '%s'", what, name);
+    hid_t sp = H5Dget_space(ds);
+    int r = H5Sget_simple_extent_ndims(sp);
+    if (r < 0 || r > maxrank) {
+        H5Sclose(sp);
+        H5Dclose(ds);
+        return -mtsi_error_set(MTSI_EINVAL, "%s: dataset '%s' has an unexpected rank", what, name);
+    }
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+    H5Dclose(ds);
+    return r;
+}
+
+static int read_ds(hid_t loc, const char *name, hid_t mtype, void *data, size_t n, const char *what)
+{
+    if (!mtsi_h5_has(loc, name))
+        return mtsi_error_set(MTSI_EINVAL, "%s: dataset '%s' is missing (not an mtsi file?)",
+                              what, name);
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (ds < 0)
+        return mtsi_error_set(MTSI_EINVAL, "%s: cannot open dataset '%s'", what, name);
+    hid_t sp = H5Dget_space(ds);
+    hssize_t np = H5Sget_simple_extent_npoints(sp);
+    H5Sclose(sp);
+    int rc = MTSI_OK;
+    if (np != (hssize_t)n)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: dataset '%s' has %lld elements, expected %zu", what,
+                            name, (long long)np, n);
+    else if (H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: cannot read dataset '%s' (corrupt file?)", what, name);
+    H5Dclose(ds);
+    return rc;
+}
+
+int mtsi_h5_read_double(hid_t loc, const char *name, double *data, size_t n, const char *what)
+{
+    return read_ds(loc, name, H5T_NATIVE_DOUBLE, data, n, what);
+}
+int mtsi_h5_read_float(hid_t loc, const char *name, float *data, size_t n, const char *what)
+{
+    return read_ds(loc, name, H5T_NATIVE_FLOAT, data, n, what);
+}
+int mtsi_h5_read_long(hid_t loc, const char *name, long *data, size_t n, const char *what)
+{
+    return read_ds(loc, name, H5T_NATIVE_LONG, data, n, what);
+}
+int mtsi_h5_read_u8(hid_t loc, const char *name, unsigned char *data, size_t n, const char *what)
+{
+    return read_ds(loc, name, H5T_NATIVE_UCHAR, data, n, what);
+}
+int mtsi_h5_read_u64(hid_t loc, const char *name, unsigned long long *data, size_t n, const char *what)
+{
+    return read_ds(loc, name, H5T_NATIVE_ULLONG, data, n, what);
+}
