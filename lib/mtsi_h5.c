@@ -2,6 +2,8 @@
 #include "mtsi_h5.h"
 #include "mtsi_err.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,7 +32,7 @@ static hid_t open_mode(const char *path, unsigned mode)
         mtsi_error_set(MTSI_EINVAL, "cannot open '%s': no such readable file", path);
         return -1;
     }
-    htri_t is = H5Fis_accessible(path, H5P_DEFAULT);
+    htri_t is = H5Fis_hdf5(path);
     if (is <= 0) {
         mtsi_error_set(MTSI_EINVAL, "'%s' is not an HDF5 file", path);
         return -1;

@@ -53,6 +53,8 @@ double mtsi_phi4_energy(const mtsi_phi4_params *p, const double *phi);
 double mtsi_phi4_action(const mtsi_phi4_params *p, const double *phi);
 /* grad = d(E - r)/d phi; returns E - r. */
 double mtsi_phi4_force(const mtsi_phi4_params *p, const double *phi, double *grad);
+/* (chi/2) sum_a sum_mu (x_{a+mu} - x_a)^2 = (1/2) x^T (-chi Laplacian) x. */
+double mtsi_phi4_kinetic(const mtsi_phi4_params *p, const double *x);
 /* Nearest neighbour of site a in direction mu (0..dim-1), step +1 or -1. */
 long mtsi_phi4_neighbour(const mtsi_phi4_params *p, long a, int mu, int step);
 /* lambda_k = sum_mu 4 sin^2(pi k_mu / L) for the r2c half-spectrum index
