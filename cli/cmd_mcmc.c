@@ -31,7 +31,7 @@ static const char usage_text[] =
     "  --sampler S      langevin | langevin-exp | mala | hmc | fahmc | cluster (default fahmc)\n"
     "  --dt X           Langevin / MALA time step\n"
     "  --eps X          leapfrog step (hmc default 0.07, fahmc/cluster 0.25)\n"
-    "  --nleap K        leapfrog steps per trajectory (hmc default 10, fahmc/cluster 6)\n"
+    "  --nleap K        leapfrog steps per trajectory (hmc, fahmc 10; cluster 6)\n"
     "  --m0 X           Fourier preconditioner mass (default kappa - A if > 0, else 1)\n"
     "  --clusters K     Wolff clusters per cluster update (default: V / mean cluster\n                   size, estimated during thermalisation)\n"
     "  --tune, --no-tune  adapt the step to --target-acc during thermalisation only\n"

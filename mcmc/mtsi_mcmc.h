@@ -41,7 +41,7 @@ typedef struct {
 } mtsi_sampler_opts;
 
 /* Defaults for a sampler and model: HMC eps = 0.07, 10 steps (the paper's
- * settings); FA-HMC eps = 0.25, 6 steps, tuned; MALA dt = 0.1 tuned;
+ * settings); FA-HMC eps = 0.25 with 10 steps, cluster 0.25 with 6, tuned; MALA dt = 0.1 tuned;
  * Langevin dt = 0.01; m0 = kappa when kappa > 0, else 1. */
 void mtsi_sampler_defaults(mtsi_sampler_opts *o, mtsi_sampler_kind kind, const mtsi_phi4_params *p);
 /* Checks the options against the model; message names the bad value. */

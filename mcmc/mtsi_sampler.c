@@ -65,6 +65,10 @@ void mtsi_sampler_defaults(mtsi_sampler_opts *o, mtsi_sampler_kind kind, const m
     case MTSI_SAMPLER_HMC:
         break; /* the paper's settings, untuned */
     case MTSI_SAMPLER_FAHMC:
+        o->eps = 0.25;
+        o->nleap = 10;
+        o->tune = 1;
+        break;
     case MTSI_SAMPLER_CLUSTER:
         o->eps = 0.25;
         o->nleap = 6;

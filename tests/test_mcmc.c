@@ -350,6 +350,107 @@ START_TEST(two_site_quad)
 }
 END_TEST
 
+
+/* ---- near the transition: the exact samplers agree pairwise ---------- */
+
+enum { OBS_ABSM, OBS_M2, OBS_M4, OBS_E, NOBS_T };
+
+static double binder_fn(const double *a, void *ctx)
+{
+    (void)ctx;
+    return 1.0 - a[OBS_M4] / (3.0 * a[OBS_M2] * a[OBS_M2]);
+}
+
+/* value/err of <|M|>, <M^2>, U4, e from `chains` replica of n configs each */
+static void critical_run(const mtsi_phi4_params *p, mtsi_sampler_kind k, long chains, long n,
+                         long thin, uint64_t seed, double val[4], double err[4])
+{
+    mtsi_sampler_opts o;
+    mtsi_sampler_defaults(&o, k, p);
+    long *len = malloc((size_t)chains * sizeof(long));
+    double *x = malloc((size_t)(NOBS_T * chains * n) * sizeof(double));
+    for (long c = 0; c < chains; c++) {
+        len[c] = n;
+        mtsi_chain *ch = mtsi_chain_new(p, &o, seed, (uint64_t)c, NULL);
+        ck_assert_ptr_nonnull(ch);
+        for (long u = 1; u <= 1000; u++) {
+            mtsi_chain_update(ch);
+            mtsi_chain_tune(ch, u);
+        }
+        for (long i = 0; i < n; i++) {
+            for (long t = 0; t < thin; t++)
+                mtsi_chain_update(ch);
+            const double *f = mtsi_chain_field(ch);
+            double s = 0;
+            for (long a = 0; a < p->V; a++)
+                s += f[a];
+            double m = s / (double)p->V, m2 = m * m;
+            long row = c * n + i;
+            x[OBS_ABSM * chains * n + row] = fabs(m);
+            x[OBS_M2 * chains * n + row] = m2;
+            x[OBS_M4 * chains * n + row] = m2 * m2;
+            x[OBS_E * chains * n + row] = mtsi_phi4_energy(p, f) / (double)p->V;
+        }
+        mtsi_chain_free(ch);
+    }
+    mtsi_gamma *g = mtsi_gamma_new(NOBS_T, (int)chains, len);
+    ck_assert_ptr_nonnull(g);
+    for (int ob = 0; ob < NOBS_T; ob++)
+        ck_assert_int_eq(mtsi_gamma_set_obs(g, ob, x + ob * chains * n), 0);
+    mtsi_gamma_result r;
+    const int prim[3] = {OBS_ABSM, OBS_M2, OBS_E};
+    const int slot[3] = {0, 1, 3};
+    for (int j = 0; j < 3; j++) {
+        ck_assert_int_eq(mtsi_gamma_primary(g, prim[j], &r), 0);
+        val[slot[j]] = r.value;
+        err[slot[j]] = r.err;
+    }
+    ck_assert_int_eq(mtsi_gamma_derived(g, binder_fn, NULL, NULL, &r), 0);
+    val[2] = r.value;
+    err[2] = r.err;
+    mtsi_gamma_free(g);
+    free(x);
+    free(len);
+}
+
+static void critical_case(long L, long n)
+{
+    static const char *names[4] = {"<|M|>", "<M^2>", "U4", "e"};
+    const mtsi_sampler_kind ks[3] = {MTSI_SAMPLER_HMC, MTSI_SAMPLER_FAHMC, MTSI_SAMPLER_CLUSTER};
+    mtsi_phi4_params p;
+    memset(&p, 0, sizeof p);
+    ck_assert_int_eq(mtsi_phi4_set_lattice(&p, 2, L), 0);
+    mtsi_phi4_set_m2_lambda(&p, -4.0, 4.7);
+    double val[3][4], err[3][4];
+    for (int s = 0; s < 3; s++) {
+        critical_run(&p, ks[s], 4, n, ks[s] == MTSI_SAMPLER_CLUSTER ? 1 : 4, 1000 + 10 * s, val[s],
+                     err[s]);
+        fprintf(stderr, "L=%ld %-8s |M| %.5f(%.5f) M2 %.5f(%.5f) U4 %.4f(%.4f) e %.5f(%.5f)\n", L,
+                mtsi_sampler_name(ks[s]), val[s][0], err[s][0], val[s][1], err[s][1], val[s][2],
+                err[s][2], val[s][3], err[s][3]);
+    }
+    for (int a = 0; a < 3; a++)
+        for (int b = a + 1; b < 3; b++)
+            for (int q = 0; q < 4; q++) {
+                double z = (val[a][q] - val[b][q]) / hypot(err[a][q], err[b][q]);
+                ck_assert_msg(fabs(z) < NSIGMA, "L=%ld %s: %s %.5f(%.5f) vs %s %.5f(%.5f), z=%.2f",
+                              L, names[q], mtsi_sampler_name(ks[a]), val[a][q], err[a][q],
+                              mtsi_sampler_name(ks[b]), val[b][q], err[b][q], z);
+            }
+}
+
+START_TEST(critical_agree_L8)
+{
+    critical_case(8, 10000);
+}
+END_TEST
+
+START_TEST(critical_agree_L16)
+{
+    critical_case(16, 10000);
+}
+END_TEST
+
 /* ---- model basics -------------------------------------------------- */
 
 START_TEST(force_matches_energy)
@@ -484,6 +585,11 @@ static Suite *suite(void)
     tcase_add_test(t, two_site_field);
     tcase_add_test(t, two_site_quad);
     suite_add_tcase(s, t);
+    TCase *crit = tcase_create("critical");
+    tcase_set_timeout(crit, 600);
+    tcase_add_test(crit, critical_agree_L8);
+    tcase_add_test(crit, critical_agree_L16);
+    suite_add_tcase(s, crit);
     return s;
 }
 
