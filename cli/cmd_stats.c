@@ -233,10 +233,11 @@ static int read_chains(hid_t f, const char *path, ensemble *e)
     int nrep = 1;
     for (long i = 1; i < e->n; i++) {
         if (c[i] < c[i - 1]) {
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: /chain decreases at configuration %ld (%ld after "
+                                "%ld): configurations must be stored chain by chain", path, i,
+                                c[i], c[i - 1]);
             free(c);
-            return mtsi_error_set(MTSI_EINVAL, "%s: /chain decreases at configuration %ld (%ld after "
-                                  "%ld): configurations must be stored chain by chain", path, i,
-                                  c[i], c[i - 1]);
+            return rc;
         }
         if (c[i] != c[i - 1])
             nrep++;
