@@ -5,6 +5,8 @@
 #include "mtsi_err.h"
 #include "mtsi_rng.h"
 
+#include <fftw3.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,14 @@ struct mtsi_gamma {
     double *gam;     /* [maxlen/2 + 1] Gamma_F(t) */
     double *grad;    /* [nobs] */
     double *abar;    /* [nobs] scratch argument of f */
+    /* Lags beyond fft_lag come from one FFT of each replicum instead of
+     * direct sums: O(N log N) rather than O(N W) when W is large (a very
+     * slow or frozen chain). Buffers and plans are made on first use. */
+    long fft_lag;
+    long nfft;
+    double *fin, *facc;
+    fftw_complex *fout;
+    fftw_plan fwd, bwd;
 };
 
 mtsi_gamma *mtsi_gamma_new(int nobs, int nrep, const long *len)
@@ -59,6 +69,7 @@ mtsi_gamma *mtsi_gamma_new(int nobs, int nrep, const long *len)
     g->n = n;
     g->maxlen = maxlen;
     g->stau = MTSI_GAMMA_STAU;
+    g->fft_lag = MTSI_GAMMA_FFT_LAG;
     g->len = mtsi_malloc((size_t)nrep * sizeof *g->len);
     g->off = mtsi_malloc((size_t)nrep * sizeof *g->off);
     g->data = mtsi_malloc((size_t)nobs * (size_t)n * sizeof *g->data);
@@ -101,6 +112,13 @@ void mtsi_gamma_free(mtsi_gamma *g)
     free(g->gam);
     free(g->grad);
     free(g->abar);
+    if (g->fwd)
+        fftw_destroy_plan(g->fwd);
+    if (g->bwd)
+        fftw_destroy_plan(g->bwd);
+    fftw_free(g->fin);
+    fftw_free(g->fout);
+    free(g->facc);
     free(g);
 }
 
@@ -113,6 +131,14 @@ int mtsi_gamma_set_stau(mtsi_gamma *g, double stau)
     if (!isfinite(stau) || stau < 0)
         return mtsi_error_set(MTSI_EINVAL, "gamma: S_tau must be finite and >= 0, got %g", stau);
     g->stau = stau;
+    return MTSI_OK;
+}
+
+int mtsi_gamma_set_fft_lag(mtsi_gamma *g, long lag)
+{
+    if (lag < 0)
+        return mtsi_error_set(MTSI_EINVAL, "gamma: FFT lag must be >= 0, got %ld", lag);
+    g->fft_lag = lag;
     return MTSI_OK;
 }
 
@@ -215,6 +241,67 @@ static double gamma_at(const mtsi_gamma *g, long t)
     return pairs > 0 ? s / (double)pairs : 0.0;
 }
 
+/* Number of pairs at lag t summed over replica. */
+static long pairs_at(const mtsi_gamma *g, long t)
+{
+    long p = 0;
+    for (int r = 0; r < g->nrep; r++)
+        if (g->len[r] > t)
+            p += g->len[r] - t;
+    return p;
+}
+
+/* Gamma_F(t) for t0 <= t <= tmax into g->gam by FFT: the autocorrelation of
+ * a replicum zero-padded to twice the longest one has no wrap-around. Returns
+ * 0 if the buffers cannot be made (the caller then sums directly). */
+static int gamma_fft(mtsi_gamma *g, long t0, long tmax)
+{
+    if (!g->fwd) {
+        long nfft = 2 * g->maxlen;
+        if (!g->fin)
+            g->fin = fftw_alloc_real((size_t)nfft);
+        if (!g->fout)
+            g->fout = fftw_alloc_complex((size_t)(nfft / 2 + 1));
+        if (!g->facc)
+            g->facc = malloc((size_t)(g->maxlen / 2 + 1) * sizeof *g->facc);
+        if (!g->fin || !g->fout || !g->facc)
+            return 0;
+        if (nfft > INT_MAX)
+            return 0;
+        g->fwd = fftw_plan_dft_r2c_1d((int)nfft, g->fin, g->fout, FFTW_ESTIMATE);
+        if (!g->bwd)
+            g->bwd = fftw_plan_dft_c2r_1d((int)nfft, g->fout, g->fin, FFTW_ESTIMATE);
+        if (!g->fwd || !g->bwd)
+            return 0;
+        g->nfft = nfft;
+    }
+    const long nfft = g->nfft, nh = nfft / 2 + 1;
+    for (long t = t0; t <= tmax; t++)
+        g->facc[t] = 0;
+    for (int r = 0; r < g->nrep; r++) {
+        const long len = g->len[r];
+        if (len <= t0)
+            continue;
+        memcpy(g->fin, g->delta + g->off[r], (size_t)len * sizeof *g->fin);
+        memset(g->fin + len, 0, (size_t)(nfft - len) * sizeof *g->fin);
+        fftw_execute(g->fwd);
+        for (long k = 0; k < nh; k++) {
+            double re = g->fout[k][0], im = g->fout[k][1];
+            g->fout[k][0] = re * re + im * im;
+            g->fout[k][1] = 0;
+        }
+        fftw_execute(g->bwd); /* unnormalised: nfft times the sums */
+        long tend = tmax < len - 1 ? tmax : len - 1;
+        for (long t = t0; t <= tend; t++)
+            g->facc[t] += g->fin[t];
+    }
+    for (long t = t0; t <= tmax; t++) {
+        long p = pairs_at(g, t);
+        g->gam[t] = p > 0 ? g->facc[t] / ((double)nfft * (double)p) : 0.0;
+    }
+    return 1;
+}
+
 /* Automatic windowing, bias correction and errors from g->delta. */
 static void analyse(mtsi_gamma *g, mtsi_gamma_result *res)
 {
@@ -235,8 +322,12 @@ static void analyse(mtsi_gamma *g, mtsi_gamma_result *res)
         w = 0;
     } else {
         double gint = 0; /* sum_{t'=1}^{t} rho(t') = tau_int(t) - 1/2 */
+        int have_fft = 0;
         for (long t = 1; t <= tmax; t++) {
-            gam[t] = gamma_at(g, t);
+            if (t > g->fft_lag && !have_fft)
+                have_fft = gamma_fft(g, t, tmax) ? 1 : -1;
+            if (have_fft <= 0)
+                gam[t] = gamma_at(g, t);
             gint += gam[t] / gam[0];
             /* tau = S_tau / ln((2 ti + 1)/(2 ti - 1)) with ti = gint + 1/2;
              * ti <= 1/2 means no visible autocorrelation: tau -> 0 and g < 0. */

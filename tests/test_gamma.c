@@ -88,6 +88,44 @@ START_TEST(ar1_rho09)
 }
 END_TEST
 
+START_TEST(ar1_rho099)
+{
+    /* tau_int = 99.5: the window (~ 600) lies far beyond the direct-sum
+     * lags, so this exercises the FFT path on a long series. */
+    check_ar1_tau(0.99, 1000000, 14);
+}
+END_TEST
+
+/* The FFT path gives the same Gamma as the direct sums, replica included. */
+START_TEST(fft_matches_direct)
+{
+    const long len[2] = {7000, 13000};
+    double *x = malloc(20000 * sizeof *x);
+    ck_assert_ptr_nonnull(x);
+    double *a = ar1(7000, 0.95, 81, 0), *b = ar1(13000, 0.95, 81, 1);
+    memcpy(x, a, 7000 * sizeof *x);
+    memcpy(x + 7000, b, 13000 * sizeof *x);
+    mtsi_gamma_result rd, rf;
+    mtsi_gamma *g = mtsi_gamma_new(1, 2, len);
+    ck_assert_int_eq(mtsi_gamma_set_obs(g, 0, x), MTSI_OK);
+    ck_assert_int_eq(mtsi_gamma_set_fft_lag(g, 100000), MTSI_OK);
+    ck_assert_int_eq(mtsi_gamma_primary(g, 0, &rd), MTSI_OK);
+    ck_assert_int_eq(mtsi_gamma_set_fft_lag(g, 0), MTSI_OK);
+    ck_assert_int_eq(mtsi_gamma_primary(g, 0, &rf), MTSI_OK);
+    /* twice: the FFT buffers are reused */
+    ck_assert_int_eq(mtsi_gamma_primary(g, 0, &rf), MTSI_OK);
+    ck_assert_int_eq(mtsi_gamma_set_fft_lag(g, -1), MTSI_EINVAL);
+    mtsi_gamma_free(g);
+    ck_assert_int_eq(rd.window, rf.window);
+    ck_assert_int_gt(rd.window, 20);
+    ck_assert_double_eq_tol(rd.tau_int, rf.tau_int, 1e-9 * rd.tau_int);
+    ck_assert_double_eq_tol(rd.err, rf.err, 1e-9 * rd.err);
+    free(a);
+    free(b);
+    free(x);
+}
+END_TEST
+
 /* The reported error is honest: over many independent short series, the
  * spread of the means matches the mean reported variance. With K = 200
  * series the sample variance of the means has relative error sqrt(2/(K-1))
@@ -487,6 +525,8 @@ static Suite *gamma_suite(void)
     tcase_add_test(tc, ar1_rho0);
     tcase_add_test(tc, ar1_rho05);
     tcase_add_test(tc, ar1_rho09);
+    tcase_add_test(tc, ar1_rho099);
+    tcase_add_test(tc, fft_matches_direct);
     tcase_add_test(tc, ar1_error_coverage);
     tcase_add_test(tc, derived_ratio);
     tcase_add_test(tc, replica_vs_long);
