@@ -76,7 +76,7 @@ for s in langevin langevin-exp mala hmc fahmc cluster; do
 done
 
 # kill -9 in the middle, then --resume: bitwise identical to one run.
-LONG="mcmc $C --L 16 --n 300 --chains 2 --therm 200 --thin 20 --seed 11 --checkpoint-every 0 --out k.h5"
+LONG="mcmc $C --L 16 --n 300 --chains 2 --therm 200 --thin 40 --seed 11 --checkpoint-every 0 --out k.h5"
 mkdir ref kill term
 (cd ref && "$MTSI" $LONG) || bad "reference run"
 cd kill
