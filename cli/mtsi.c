@@ -14,6 +14,7 @@ typedef struct {
 static const command commands[] = {
     {"mcmc", mtsi_cmd_mcmc, "sample phi^4 lattices by MCMC (Langevin, MALA, HMC, FA-HMC, cluster)"},
     {"stats", mtsi_cmd_stats, "observables of an ensemble with Gamma-method errors"},
+    {"model", mtsi_cmd_model, "inspect or create a drift-network checkpoint"},
 };
 
 static void usage(FILE *out)

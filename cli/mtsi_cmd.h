@@ -7,6 +7,7 @@
 
 int mtsi_cmd_mcmc(int argc, char **argv);
 int mtsi_cmd_stats(int argc, char **argv);
+int mtsi_cmd_model(int argc, char **argv);
 
 /* True if argv has -h or --help; commands print their usage then. */
 int mtsi_cmd_wants_help(int argc, char **argv);
