@@ -112,10 +112,14 @@ void mtsi_gamma_free(mtsi_gamma *g)
     free(g->gam);
     free(g->grad);
     free(g->abar);
-    if (g->fwd)
-        fftw_destroy_plan(g->fwd);
-    if (g->bwd)
-        fftw_destroy_plan(g->bwd);
+    /* FFTW's planner is not thread-safe: one plan operation at a time. */
+#pragma omp critical(mtsi_fftw_planner)
+    {
+        if (g->fwd)
+            fftw_destroy_plan(g->fwd);
+        if (g->bwd)
+            fftw_destroy_plan(g->bwd);
+    }
     fftw_free(g->fin);
     fftw_free(g->fout);
     free(g->facc);
@@ -268,9 +272,12 @@ static int gamma_fft(mtsi_gamma *g, long t0, long tmax)
             return 0;
         if (nfft > INT_MAX)
             return 0;
-        g->fwd = fftw_plan_dft_r2c_1d((int)nfft, g->fin, g->fout, FFTW_ESTIMATE);
-        if (!g->bwd)
-            g->bwd = fftw_plan_dft_c2r_1d((int)nfft, g->fout, g->fin, FFTW_ESTIMATE);
+#pragma omp critical(mtsi_fftw_planner)
+        {
+            g->fwd = fftw_plan_dft_r2c_1d((int)nfft, g->fin, g->fout, FFTW_ESTIMATE);
+            if (!g->bwd)
+                g->bwd = fftw_plan_dft_c2r_1d((int)nfft, g->fout, g->fin, FFTW_ESTIMATE);
+        }
         if (!g->fwd || !g->bwd)
             return 0;
         g->nfft = nfft;

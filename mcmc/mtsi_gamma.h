@@ -99,9 +99,8 @@ int mtsi_gamma_set_stau(mtsi_gamma *g, double stau);
 /* Lags t <= lag are summed directly (O(N) each); if the window is not
  * found by then, all larger lags come from one FFT per replicum, so that
  * a very slowly decorrelating chain costs O(N log N), not O(N^2). The FFT
- * buffers and plans are made on first use (FFTW planning is not
- * thread-safe: do not run such an analysis concurrently with other FFTW
- * planning). 0 = FFT for every lag >= 1. */
+ * buffers and plans are made on first use, inside the library-wide
+ * critical section that serialises FFTW planning. 0 = FFT for every lag >= 1. */
 #define MTSI_GAMMA_FFT_LAG 100
 int mtsi_gamma_set_fft_lag(mtsi_gamma *g, long lag);
 
