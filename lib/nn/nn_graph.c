@@ -199,6 +199,10 @@ int nn_graph_plan(nn_graph *g, int batch, int h, int w)
         g->nthreads = batch;
     if (g->nthreads < 1)
         g->nthreads = 1;
+    /* The batch is split over our own threads; a multithreaded BLAS inside
+     * each of them would only oversubscribe the cores. */
+    if (g->nthreads > 1)
+        openblas_set_num_threads(1);
     long total = 0, wmax = 0;
     for (int i = 0; i < g->nnode; i++) {
         nn_node *nd = &g->nodes[i];
