@@ -18,6 +18,8 @@
 
 #include "mtsi_interp.h"
 
+struct mtsi_nn_net;
+
 typedef struct {
     char model_type[16];
     int dim;

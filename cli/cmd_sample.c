@@ -1,0 +1,456 @@
+/* mtsi sample: transport noise (and observed sites) to samples with a
+ * trained drift along an alpha path (SPEC.md section 1.1). */
+#include "config.h"
+#include "mtsi_cli.h"
+#include "mtsi_cmd.h"
+#include "mtsi_ensemble.h"
+#include "mtsi_err.h"
+#include "mtsi_h5.h"
+#include "mtsi_model.h"
+#include "mtsi_phi4.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "usage: mtsi sample --model MODEL.h5 --n N --out OUT.h5 [options]\n"
+    "\n"
+    "Draw N samples with the model's drift along an alpha path. The output is an\n"
+    "ensemble (kind \"generated\") that mtsi stats and mtsi compare read.\n"
+    "\n"
+    "Path (zero-shot: one trained drift serves every task):\n"
+    "  --path generate         alpha = (1 - t) everywhere, from noise (default)\n"
+    "  --path inpaint          observed sites held fixed; needs --from and --mask\n"
+    "  --path sequential       sites generated stage by stage in --order\n"
+    "  --path file:P.h5        a user path: dataset /alpha [T+1, L, ...] of alpha at\n"
+    "                          t = j/T, linear in between (alpha = 0 sites need --from)\n"
+    "  --order ORDER           raster | column | row | block:S | morton | random,\n"
+    "                          optionally :G to group into G stages (default raster)\n"
+    "  --from OBS.h5           observed configurations; sample i completes config\n"
+    "                          i mod n_obs\n"
+    "  --mask M                random:F (a fraction F of the sites missing, a new\n"
+    "                          draw per sample) | square:S (an S^dim hole at the\n"
+    "                          centre) | FILE.h5 (dataset /mask, uint8, 1 = observed,\n"
+    "                          shape [L, ...] or [n, L, ...])\n"
+    "Integrator:\n"
+    "  --integrator I          euler | heun (default) | rk4 (ODE)\n"
+    "  --sde EPS[:linear]      Euler-Maruyama SDE with noise level EPS (constant or\n"
+    "                          decaying linearly to 0 at t = 1)\n"
+    "  --steps K               steps per path segment (default 50)\n"
+    "Run:\n"
+    "  --n N                   samples (required)\n"
+    "  --batch B               samples integrated together (default 64)\n"
+    "  --seed S                random seed (default 1)\n"
+    "  --threads T             OpenMP threads\n"
+    "  --out FILE              output (required); --force replaces an existing one\n";
+
+enum { O_MODEL = 256, O_N, O_OUT, O_STEPS, O_INT, O_SDE, O_PATH, O_ORDER, O_FROM, O_MASK, O_SEED,
+       O_BATCH, O_FORCE, O_THREADS };
+
+static int read_mask_file(const char *path, const mtsi_model_info *info, long *nmask,
+                          unsigned char **mask)
+{
+    if (mtsi_in_check(path))
+        return MTSI_EINVAL;
+    hid_t f = mtsi_h5_open(path);
+    if (f < 0)
+        return MTSI_EINVAL;
+    char what[600];
+    snprintf(what, sizeof what, "mask file '%s'", path);
+    hsize_t dims[8];
+    int r = mtsi_h5_shape(f, "mask", dims, 8, what);
+    int rc = r < 0 ? MTSI_EINVAL : MTSI_OK;
+    long n = 1;
+    if (!rc) {
+        int lead = r - info->dim;
+        if (lead != 0 && lead != 1)
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: /mask has rank %d; expected %d or %d (L = %ld)",
+                                what, r, info->dim, info->dim + 1, info->L);
+        for (int d = 0; !rc && d < info->dim; d++)
+            if ((long)dims[lead + d] != info->L)
+                rc = mtsi_error_set(MTSI_EINVAL,
+                                    "%s: /mask has %llu sites along axis %d, the model has L = %ld",
+                                    what, (unsigned long long)dims[lead + d], d, info->L);
+        if (!rc && lead == 1)
+            n = (long)dims[0];
+        if (!rc && n < 1)
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: /mask is empty", what);
+    }
+    if (!rc) {
+        *mask = malloc((size_t)(n * info->V));
+        rc = *mask ? mtsi_h5_read_u8(f, "mask", *mask, (size_t)(n * info->V), what)
+                   : mtsi_error_set(MTSI_ENOMEM, "out of memory");
+        *nmask = n;
+    }
+    H5Fclose(f);
+    return rc;
+}
+
+/* --mask random:F | square:S | FILE */
+static int make_mask(const char *spec, const mtsi_model_info *info, long n, uint64_t seed,
+                     long *nmask, unsigned char **mask)
+{
+    const long V = info->V, L = info->L;
+    if (!strncmp(spec, "random:", 7)) {
+        double frac;
+        if (mtsi_parse_double("--mask random", spec + 7, &frac))
+            return MTSI_EINVAL;
+        if (!(frac >= 0 && frac <= 1))
+            return mtsi_error_set(MTSI_EINVAL,
+                                  "--mask random:%g: the missing fraction must be in [0, 1]", frac);
+        long nmiss = lround(frac * (double)V);
+        *mask = malloc((size_t)(n * V));
+        long *perm = malloc((size_t)V * sizeof(long));
+        if (!*mask || !perm) {
+            free(perm);
+            return mtsi_error_set(MTSI_ENOMEM, "out of memory");
+        }
+        mtsi_rng r;
+        mtsi_rng_seed(&r, seed ^ 0x6d61736bULL, 1);
+        for (long i = 0; i < n; i++) {
+            for (long a = 0; a < V; a++)
+                perm[a] = a;
+            unsigned char *m = *mask + i * V;
+            memset(m, 1, (size_t)V);
+            for (long k = 0; k < nmiss; k++) { /* partial Fisher-Yates */
+                long j = k + (long)mtsi_rng_below(&r, (uint64_t)(V - k));
+                long t = perm[k];
+                perm[k] = perm[j];
+                perm[j] = t;
+                m[perm[k]] = 0;
+            }
+        }
+        free(perm);
+        *nmask = n;
+        return MTSI_OK;
+    }
+    if (!strncmp(spec, "square:", 7)) {
+        long S;
+        if (mtsi_parse_long("--mask square", spec + 7, &S))
+            return MTSI_EINVAL;
+        if (S < 0 || S > L)
+            return mtsi_error_set(MTSI_EINVAL, "--mask square:%ld: the hole must fit in L = %ld", S,
+                                  L);
+        *mask = malloc((size_t)V);
+        if (!*mask)
+            return mtsi_error_set(MTSI_ENOMEM, "out of memory");
+        long lo = (L - S) / 2;
+        for (long a = 0; a < V; a++) {
+            long r = a;
+            int inside = 1;
+            for (int d = 0; d < info->dim; d++) {
+                long x = r % L;
+                r /= L;
+                inside &= x >= lo && x < lo + S;
+            }
+            (*mask)[a] = inside ? 0 : 1;
+        }
+        *nmask = 1;
+        return MTSI_OK;
+    }
+    if (strchr(spec, ':') && access(spec, F_OK) != 0)
+        return mtsi_error_set(MTSI_EINVAL, "--mask: unknown mask '%s' (random:F, square:S or a file)",
+                              spec);
+    return read_mask_file(spec, info, nmask, mask);
+}
+
+static int read_path_file(const char *path, const mtsi_model_info *info, mtsi_path **p)
+{
+    if (mtsi_in_check(path))
+        return MTSI_EINVAL;
+    hid_t f = mtsi_h5_open(path);
+    if (f < 0)
+        return MTSI_EINVAL;
+    char what[600];
+    snprintf(what, sizeof what, "path file '%s'", path);
+    hsize_t dims[8];
+    int r = mtsi_h5_shape(f, "alpha", dims, 8, what);
+    int rc = r < 0 ? MTSI_EINVAL : MTSI_OK;
+    if (!rc && r != info->dim + 1)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: /alpha has rank %d, expected %d ([T+1, L, ...])",
+                            what, r, info->dim + 1);
+    for (int d = 0; !rc && d < info->dim; d++)
+        if ((long)dims[1 + d] != info->L)
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: /alpha is for L = %llu, the model has L = %ld",
+                                what, (unsigned long long)dims[1 + d], info->L);
+    double *a = NULL;
+    if (!rc) {
+        long nt = (long)dims[0];
+        a = malloc((size_t)(nt * info->V) * sizeof(double));
+        rc = a ? mtsi_h5_read_double(f, "alpha", a, (size_t)(nt * info->V), what)
+               : mtsi_error_set(MTSI_ENOMEM, "out of memory");
+        if (!rc && !(*p = mtsi_path_table(info->V, nt, a))) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", mtsi_error_msg());
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: %s", what, msg);
+        }
+    }
+    free(a);
+    H5Fclose(f);
+    return rc;
+}
+
+int mtsi_cmd_sample(int argc, char **argv)
+{
+    if (mtsi_cmd_wants_help(argc, argv)) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    static const struct option lo[] = {
+        {"model", required_argument, 0, O_MODEL}, {"n", required_argument, 0, O_N},
+        {"out", required_argument, 0, O_OUT},     {"steps", required_argument, 0, O_STEPS},
+        {"integrator", required_argument, 0, O_INT}, {"sde", required_argument, 0, O_SDE},
+        {"path", required_argument, 0, O_PATH},   {"order", required_argument, 0, O_ORDER},
+        {"from", required_argument, 0, O_FROM},   {"mask", required_argument, 0, O_MASK},
+        {"seed", required_argument, 0, O_SEED},   {"batch", required_argument, 0, O_BATCH},
+        {"force", no_argument, 0, O_FORCE},       {"threads", required_argument, 0, O_THREADS},
+        {0, 0, 0, 0}};
+    const char *model = NULL, *out = NULL, *pathname = "generate", *order = NULL, *from = NULL,
+               *maskspec = NULL, *sde = NULL;
+    long n = -1, seed = 1, batch = 64, threads = 0;
+    int force = 0, ch, idx;
+    mtsi_integrate_opts io;
+    mtsi_integrate_defaults(&io);
+    char optname[64];
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", lo, &idx)) != -1) {
+        if (ch == '?')
+            return mtsi_cli_usage_error("sample", "unknown option '%s'", argv[optind - 1]);
+        if (ch == ':')
+            return mtsi_cli_usage_error("sample", "option '%s' needs a value", argv[optind - 1]);
+        snprintf(optname, sizeof optname, "--%s", lo[idx].name);
+        int rc = MTSI_OK;
+        switch (ch) {
+        case O_MODEL: model = optarg; break;
+        case O_OUT: out = optarg; break;
+        case O_N: rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 40, &n); break;
+        case O_STEPS: rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 30, &io.steps); break;
+        case O_INT: rc = mtsi_integrator_parse(optarg, &io.kind); break;
+        case O_SDE: sde = optarg; break;
+        case O_PATH: pathname = optarg; break;
+        case O_ORDER: order = optarg; break;
+        case O_FROM: from = optarg; break;
+        case O_MASK: maskspec = optarg; break;
+        case O_SEED: rc = mtsi_parse_long_range(optname, optarg, 0, (long)(~0UL >> 1), &seed); break;
+        case O_BATCH: rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 20, &batch); break;
+        case O_FORCE: force = 1; break;
+        case O_THREADS: rc = mtsi_parse_long_range(optname, optarg, 1, 4096, &threads); break;
+        }
+        if (rc)
+            return mtsi_cli_fail("sample");
+    }
+    if (optind < argc)
+        return mtsi_cli_usage_error("sample", "unexpected argument '%s'", argv[optind]);
+    if (!model)
+        return mtsi_cli_usage_error("sample", "--model MODEL.h5 is required");
+    if (!out)
+        return mtsi_cli_usage_error("sample", "--out FILE.h5 is required");
+    if (n < 1)
+        return mtsi_cli_usage_error("sample", "--n N is required");
+    if (threads > 0)
+        omp_set_num_threads((int)threads);
+    if (sde) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s", sde);
+        char *c = strchr(buf, ':');
+        if (c) {
+            *c = '\0';
+            if (!strcmp(c + 1, "linear"))
+                io.schedule = MTSI_EPS_LINEAR;
+            else if (strcmp(c + 1, "const"))
+                return mtsi_cli_usage_error("sample", "--sde: unknown schedule '%s' (const, linear)",
+                                            c + 1);
+        }
+        if (mtsi_parse_finite("--sde", buf, &io.eps))
+            return mtsi_cli_fail("sample");
+        if (io.eps < 0)
+            return mtsi_cli_usage_error("sample", "--sde: eps must be >= 0, got %g", io.eps);
+        io.kind = MTSI_INTEGRATOR_EM;
+    }
+    int is_gen = !strcmp(pathname, "generate"), is_inp = !strcmp(pathname, "inpaint"),
+        is_seq = !strcmp(pathname, "sequential"), is_file = !strncmp(pathname, "file:", 5);
+    if (!is_gen && !is_inp && !is_seq && !is_file)
+        return mtsi_cli_usage_error("sample",
+                                    "--path: unknown path '%s' (generate, inpaint, sequential, file:P.h5)",
+                                    pathname);
+    if (is_inp && (!from || !maskspec))
+        return mtsi_cli_usage_error("sample", "--path inpaint needs --from OBS.h5 and --mask");
+    if (maskspec && !from)
+        return mtsi_cli_usage_error("sample", "--mask needs --from OBS.h5 (the observed values)");
+    if (order && !is_seq)
+        return mtsi_cli_usage_error("sample", "--order goes with --path sequential");
+    if (is_gen && maskspec)
+        return mtsi_cli_usage_error("sample", "--mask needs --path inpaint or sequential");
+    if (mtsi_in_check(model) || mtsi_out_check(out, force))
+        return mtsi_cli_fail("sample");
+
+    mtsi_drift *drift = NULL;
+    mtsi_model_info info;
+    mtsi_ensemble obs;
+    memset(&obs, 0, sizeof obs);
+    mtsi_path *path = NULL;
+    unsigned char *mask = NULL;
+    long nmask = 0;
+    int *stage = NULL;
+    double *x = NULL, *x1 = NULL;
+    char *tmp = NULL, *cl = NULL;
+    long *src = NULL;
+    int rc = mtsi_model_load(model, &drift, &info);
+    if (!rc && from) {
+        rc = mtsi_ensemble_read(from, &obs);
+        if (!rc && (obs.dim != info.dim || obs.L != info.L))
+            rc = mtsi_error_set(MTSI_EINVAL,
+                                "--from '%s' has L = %ld, dim = %d but the model is for L = %ld, dim = %d",
+                                from, obs.L, obs.dim, info.L, info.dim);
+    }
+    if (!rc && maskspec)
+        rc = make_mask(maskspec, &info, n, (uint64_t)seed, &nmask, &mask);
+    if (!rc) {
+        if (is_gen)
+            path = mtsi_path_generate(info.V);
+        else if (is_inp)
+            path = mtsi_path_inpaint(info.V, nmask, mask);
+        else if (is_seq) {
+            stage = malloc((size_t)info.V * sizeof(int));
+            int ns = stage ? mtsi_order_stages(order ? order : "raster", info.dim, info.L,
+                                               (uint64_t)seed, stage)
+                           : -mtsi_error_set(MTSI_ENOMEM, "out of memory");
+            if (ns < 0)
+                rc = -ns;
+            else
+                path = mtsi_path_sequential(info.V, ns, stage, nmask, mask);
+        } else
+            rc = read_path_file(pathname + 5, &info, &path);
+        if (!rc && !path)
+            rc = mtsi_error_code() ? mtsi_error_code() : MTSI_ENOMEM;
+    }
+    const long V = info.V;
+    if (!rc && !from) {
+        /* a path that starts with known sites needs observed values */
+        double *al = malloc((size_t)V * sizeof(double));
+        if (al) {
+            mtsi_path_eval(path, 0, 0, 0.0, al, NULL);
+            for (long a = 0; a < V; a++)
+                if (al[a] < 1) {
+                    rc = mtsi_error_set(MTSI_EINVAL,
+                                        "the path starts with known sites (alpha < 1): give "
+                                        "observed configurations with --from");
+                    break;
+                }
+            free(al);
+        }
+    }
+    if (!rc) {
+        x = malloc((size_t)(n * V) * sizeof(double));
+        src = malloc((size_t)n * sizeof(long));
+        if (from)
+            x1 = malloc((size_t)(batch * V) * sizeof(double));
+        if (!x || !src || (from && !x1))
+            rc = mtsi_error_set(MTSI_ENOMEM, "out of memory for %ld samples", n);
+    }
+    mtsi_signal_install();
+    mtsi_progress *pg = mtsi_progress_new("sample", n);
+    mtsi_rng base;
+    mtsi_rng_seed(&base, (uint64_t)seed, 0);
+    for (long i0 = 0; !rc && i0 < n; i0 += batch) {
+        long bs = n - i0 < batch ? n - i0 : batch;
+        mtsi_rng r = base; /* batch k uses stream k of the seed */
+        for (long i = 0; i < bs; i++)
+            src[i0 + i] = from ? (i0 + i) % obs.n : -1;
+        if (from)
+            for (long i = 0; i < bs; i++)
+                memcpy(x1 + i * V, obs.configs + src[i0 + i] * V, (size_t)V * sizeof(double));
+        rc = mtsi_path_init(path, io.t0, bs, i0, x1, &r, x + i0 * V);
+        if (!rc)
+            rc = mtsi_integrate(drift, path, &io, bs, i0, x + i0 * V, &r);
+        /* observed sites are copied back bit-exactly (they were never moved) */
+        for (long i = 0; !rc && i < bs; i++)
+            for (long a = 0; a < V; a++)
+                if (!isfinite(x[(i0 + i) * V + a])) {
+                    rc = mtsi_error_set(MTSI_EFAIL, "sample %ld diverged (non-finite value); try "
+                                                    "more --steps",
+                                        i0 + i);
+                    break;
+                }
+        mtsi_progress_update(pg, i0 + bs, NULL);
+        if (!rc && mtsi_signal_pending())
+            rc = mtsi_error_set(MTSI_EINTR, "interrupted; nothing was written");
+        /* advance the base stream: batch k+1 starts at jump^(k+1)(seed) */
+        {
+            mtsi_rng nx;
+            mtsi_rng_seed(&nx, (uint64_t)seed, (uint64_t)(i0 / batch + 1));
+            base = nx;
+        }
+    }
+    mtsi_progress_free(pg);
+    if (!rc) {
+        mtsi_ensemble e;
+        memset(&e, 0, sizeof e);
+        e.n = n;
+        e.dim = info.dim;
+        e.L = info.L;
+        e.V = V;
+        e.chi = info.chi;
+        e.kappa = info.kappa;
+        e.gamma = info.gamma;
+        e.field_h = info.field_h;
+        e.quad_a = info.quad_a;
+        snprintf(e.kind, sizeof e.kind, "generated");
+        e.configs = x;
+        tmp = mtsi_out_tmpname(out);
+        cl = mtsi_cli_command_line(argc, argv);
+        hid_t f = tmp ? mtsi_ensemble_write(tmp, &e, seed, cl ? cl : "") : -1;
+        if (f < 0)
+            rc = mtsi_error_code() ? mtsi_error_code() : MTSI_EIO;
+        if (!rc) {
+            static const char *inames[4] = {"euler", "heun", "rk4", "em"};
+            rc |= mtsi_h5_attr_set_string(f, "sampler", "interpolant");
+            rc |= mtsi_h5_attr_set_string(f, "model", model);
+            rc |= mtsi_h5_attr_set_string(f, "model_type", info.model_type);
+            rc |= mtsi_h5_attr_set_string(f, "path", pathname);
+            rc |= mtsi_h5_attr_set_string(f, "order", order ? order : "");
+            rc |= mtsi_h5_attr_set_string(f, "integrator", inames[io.kind]);
+            rc |= mtsi_h5_attr_set_long(f, "steps", io.steps);
+            rc |= mtsi_h5_attr_set_double(f, "sde_eps", io.kind == MTSI_INTEGRATOR_EM ? io.eps : 0);
+            rc |= mtsi_h5_attr_set_long(f, "n_chains", 1);
+            if (mask) {
+                hsize_t dm[1 + MTSI_PHI4_MAXDIM];
+                int lead = nmask > 1 ? 1 : 0;
+                dm[0] = (hsize_t)nmask;
+                for (int d = 0; d < info.dim; d++)
+                    dm[lead + d] = (hsize_t)info.L;
+                rc |= mtsi_h5_write_u8(f, "mask", lead + info.dim, dm, mask);
+            }
+            if (from) {
+                hsize_t dn = (hsize_t)n;
+                rc |= mtsi_h5_write_long(f, "source_index", 1, &dn, src);
+                rc |= mtsi_h5_attr_set_string(f, "from", from);
+            }
+            if (rc)
+                rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
+            if (H5Fclose(f) < 0 && !rc)
+                rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
+        }
+        if (!rc)
+            rc = mtsi_out_commit(tmp, out);
+        else if (tmp)
+            unlink(tmp);
+    }
+    free(tmp);
+    free(cl);
+    free(x);
+    free(x1);
+    free(src);
+    free(mask);
+    free(stage);
+    mtsi_path_free(path);
+    mtsi_drift_free(drift);
+    mtsi_ensemble_free(&obs);
+    return rc ? mtsi_cli_fail("sample") : 0;
+}
