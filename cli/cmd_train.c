@@ -1,0 +1,290 @@
+/* mtsi train: the neural drift by Algorithm 1 (SPEC.md section 1.1). */
+#include "config.h"
+#include "mtsi_cli.h"
+#include "mtsi_cmd.h"
+#include "mtsi_err.h"
+#include "mtsi_train.h"
+
+#include <getopt.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "usage: mtsi train --data F.h5 --out MODEL.h5 [options]\n"
+    "       mtsi train --resume --out MODEL.h5 [--steps N] [--threads T]\n"
+    "\n"
+    "Learn the drift b(alpha, x) = E[x0 - x1 | I_alpha = x] of the Hadamard\n"
+    "interpolant I_alpha = alpha x0 + (1 - alpha) x1 on an ensemble (x1) with\n"
+    "x0 ~ N(0, I) and alpha drawn from the mixture nu.\n"
+    "\n"
+    "Data and output:\n"
+    "  --data F.h5         training ensemble (/configs, attributes L and dim)\n"
+    "  --out MODEL.h5      model file, rewritten as the checkpoint while training\n"
+    "  --force             replace an existing output\n"
+    "  --resume            continue the training in MODEL.h5 (settings from the file;\n"
+    "                      options given must agree, except --steps, --threads and\n"
+    "                      --checkpoint-every)\n"
+    "Optimisation:\n"
+    "  --steps N           optimiser steps (default 2000)\n"
+    "  --batch B           samples per step (default 32)\n"
+    "  --lr X              peak learning rate (default 1e-3)\n"
+    "  --schedule S        constant | exp | cosine (default constant)\n"
+    "  --warmup N          linear warm-up steps (default 0)\n"
+    "  --lr-min X          cosine floor (default 0)\n"
+    "  --decay X           exp: lr * X^step (default 1)\n"
+    "  --clip X            clip the gradient norm (default 0: off)\n"
+    "  --wd X              decoupled weight decay (default 0)\n"
+    "  --ema X             EMA decay of the weights used for sampling (default 0.999)\n"
+    "  --arch SPEC         network, e.g. \"width=32,mult=1-2-2,blocks=1,groups=8\"\n"
+    "                      (default: that, 3x3 circular convolutions, odd=1)\n"
+    "Interpolant and data:\n"
+    "  --nu MIX            alpha law, weights of scalar, site, mask, block\n"
+    "                      (default \"scalar=0.4,site=0.2,mask=0.3,block=0.1\")\n"
+    "  --block S           block side of the block component (default 4)\n"
+    "  --augment, --no-augment  random lattice symmetries and phi -> -phi (default on)\n"
+    "  --val-frac X        held-out fraction of the ensemble (default 0.1)\n"
+    "Run:\n"
+    "  --seed S            random seed (default 1)\n"
+    "  --threads T         OpenMP threads (results are bitwise reproducible for a\n"
+    "                      fixed thread count)\n"
+    "  --log-every N       steps per history entry and validation (default 50)\n"
+    "  --checkpoint-every N  steps between checkpoints (default 500; 0: only at\n"
+    "                      the end and on SIGINT/SIGTERM)\n"
+    "  --quiet             no summary line at the end\n"
+    "\n"
+    "SIGINT/SIGTERM write the checkpoint and exit with status 130. See mtsi-train(1).\n";
+
+enum {
+    O_DATA = 256, O_OUT, O_FORCE, O_RESUME, O_STEPS, O_BATCH, O_LR, O_SCHEDULE, O_WARMUP,
+    O_LRMIN, O_DECAY, O_CLIP, O_WD, O_EMA, O_ARCH, O_NU, O_BLOCK, O_AUGMENT, O_NOAUGMENT,
+    O_VALFRAC, O_SEED, O_THREADS, O_LOG, O_CKPT, O_QUIET, O_HELP
+};
+
+static const struct option longopts[] = {
+    {"data", required_argument, 0, O_DATA},
+    {"out", required_argument, 0, O_OUT},
+    {"force", no_argument, 0, O_FORCE},
+    {"resume", no_argument, 0, O_RESUME},
+    {"steps", required_argument, 0, O_STEPS},
+    {"batch", required_argument, 0, O_BATCH},
+    {"lr", required_argument, 0, O_LR},
+    {"schedule", required_argument, 0, O_SCHEDULE},
+    {"warmup", required_argument, 0, O_WARMUP},
+    {"lr-min", required_argument, 0, O_LRMIN},
+    {"decay", required_argument, 0, O_DECAY},
+    {"clip", required_argument, 0, O_CLIP},
+    {"wd", required_argument, 0, O_WD},
+    {"ema", required_argument, 0, O_EMA},
+    {"arch", required_argument, 0, O_ARCH},
+    {"nu", required_argument, 0, O_NU},
+    {"block", required_argument, 0, O_BLOCK},
+    {"augment", no_argument, 0, O_AUGMENT},
+    {"no-augment", no_argument, 0, O_NOAUGMENT},
+    {"val-frac", required_argument, 0, O_VALFRAC},
+    {"seed", required_argument, 0, O_SEED},
+    {"threads", required_argument, 0, O_THREADS},
+    {"log-every", required_argument, 0, O_LOG},
+    {"checkpoint-every", required_argument, 0, O_CKPT},
+    {"quiet", no_argument, 0, O_QUIET},
+    {"help", no_argument, 0, O_HELP},
+    {0, 0, 0, 0}};
+
+#define MAXOPT 128
+
+/* Options are applied after all are read: with --resume the base is the
+ * checkpoint's settings, which needs --out, wherever it appears. */
+typedef struct {
+    int ch;
+    const char *name;
+    const char *arg;
+} given;
+
+static int apply(mtsi_train_cfg *c, const given *g, int *have_nu_spec, long *threads)
+{
+    const char *opt = g->name, *a = g->arg;
+    long v;
+    double x;
+    switch (g->ch) {
+    case O_DATA:
+        if (strlen(a) >= sizeof c->data)
+            return mtsi_error_set(MTSI_EINVAL, "--data: path too long");
+        snprintf(c->data, sizeof c->data, "%s", a);
+        return MTSI_OK;
+    case O_STEPS:
+        if (mtsi_parse_long_range(opt, a, 1, 1L << 40, &v))
+            return MTSI_EINVAL;
+        c->steps = v;
+        return MTSI_OK;
+    case O_BATCH:
+        if (mtsi_parse_long_range(opt, a, 1, 1L << 20, &v))
+            return MTSI_EINVAL;
+        c->batch = v;
+        return MTSI_OK;
+    case O_LR:
+    case O_LRMIN:
+    case O_DECAY:
+    case O_CLIP:
+    case O_WD:
+    case O_EMA:
+    case O_VALFRAC:
+        if (mtsi_parse_finite(opt, a, &x))
+            return MTSI_EINVAL;
+        if (g->ch == O_LR) {
+            if (!(x > 0))
+                return mtsi_error_set(MTSI_EINVAL, "--lr: must be > 0, got %g", x);
+            c->opt.lr = x;
+        } else if (g->ch == O_LRMIN) {
+            if (x < 0)
+                return mtsi_error_set(MTSI_EINVAL, "--lr-min: must be >= 0, got %g", x);
+            c->opt.lr_min = x;
+        } else if (g->ch == O_DECAY) {
+            if (!(x > 0 && x <= 1))
+                return mtsi_error_set(MTSI_EINVAL, "--decay: must be in (0, 1], got %g", x);
+            c->opt.gamma = x;
+        } else if (g->ch == O_CLIP) {
+            if (x < 0)
+                return mtsi_error_set(MTSI_EINVAL, "--clip: must be >= 0, got %g", x);
+            c->opt.clip = x;
+        } else if (g->ch == O_WD) {
+            if (x < 0)
+                return mtsi_error_set(MTSI_EINVAL, "--wd: must be >= 0, got %g", x);
+            c->opt.weight_decay = x;
+        } else if (g->ch == O_EMA) {
+            if (!(x >= 0 && x < 1))
+                return mtsi_error_set(MTSI_EINVAL, "--ema: must be in [0, 1), got %g", x);
+            c->opt.ema = x;
+        } else {
+            if (!(x >= 0 && x <= 0.9))
+                return mtsi_error_set(MTSI_EINVAL, "--val-frac: must be in [0, 0.9], got %g", x);
+            c->val_frac = x;
+        }
+        return MTSI_OK;
+    case O_SCHEDULE:
+        if (!strcmp(a, "constant"))
+            c->opt.schedule = MTSI_NN_LR_CONSTANT;
+        else if (!strcmp(a, "exp") || !strcmp(a, "exponential"))
+            c->opt.schedule = MTSI_NN_LR_EXP;
+        else if (!strcmp(a, "cosine"))
+            c->opt.schedule = MTSI_NN_LR_COSINE;
+        else
+            return mtsi_error_set(MTSI_EINVAL,
+                                  "--schedule: expected constant, exp or cosine, got '%s'", a);
+        return MTSI_OK;
+    case O_WARMUP:
+        if (mtsi_parse_long_range(opt, a, 0, 1L << 40, &v))
+            return MTSI_EINVAL;
+        c->opt.warmup = v;
+        return MTSI_OK;
+    case O_ARCH: {
+        mtsi_nn_arch t;
+        if (strlen(a) >= sizeof c->arch)
+            return mtsi_error_set(MTSI_EINVAL, "--arch: string too long");
+        if (mtsi_train_arch(2, a, &t)) /* syntax now; the lattice is checked with the data */
+            return MTSI_EINVAL;
+        snprintf(c->arch, sizeof c->arch, "%s", a);
+        return MTSI_OK;
+    }
+    case O_NU:
+        *have_nu_spec = 1;
+        return mtsi_nu_parse(&c->nu, a);
+    case O_BLOCK:
+        if (mtsi_parse_long_range(opt, a, 1, 1L << 20, &v))
+            return MTSI_EINVAL;
+        c->nu.block = v;
+        return MTSI_OK;
+    case O_AUGMENT:
+    case O_NOAUGMENT:
+        c->augment = g->ch == O_AUGMENT;
+        return MTSI_OK;
+    case O_SEED:
+        if (mtsi_parse_long_range(opt, a, 0, (long)(~0UL >> 1), &v))
+            return MTSI_EINVAL;
+        c->seed = (uint64_t)v;
+        return MTSI_OK;
+    case O_THREADS:
+        return mtsi_parse_long_range(opt, a, 1, 4096, threads);
+    case O_LOG:
+        if (mtsi_parse_long_range(opt, a, 1, 1L << 40, &v))
+            return MTSI_EINVAL;
+        c->log_every = v;
+        return MTSI_OK;
+    case O_CKPT:
+        if (mtsi_parse_long_range(opt, a, 0, 1L << 40, &v))
+            return MTSI_EINVAL;
+        c->ckpt_every = v;
+        return MTSI_OK;
+    default:
+        return MTSI_OK;
+    }
+}
+
+int mtsi_cmd_train(int argc, char **argv)
+{
+    if (mtsi_cmd_wants_help(argc, argv)) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    given g[MAXOPT];
+    int ng = 0, force = 0, resume = 0, quiet = 0;
+    const char *out = NULL;
+    optind = 1;
+    opterr = 0;
+    int ch, idx;
+    while ((ch = getopt_long(argc, argv, ":", longopts, &idx)) != -1) {
+        if (ch == '?')
+            return mtsi_cli_usage_error("train", "unknown option '%s'", argv[optind - 1]);
+        if (ch == ':')
+            return mtsi_cli_usage_error("train", "option '%s' needs a value", argv[optind - 1]);
+        switch (ch) {
+        case O_OUT: out = optarg; break;
+        case O_FORCE: force = 1; break;
+        case O_RESUME: resume = 1; break;
+        case O_QUIET: quiet = 1; break;
+        default:
+            if (ng == MAXOPT)
+                return mtsi_cli_usage_error("train", "too many options");
+            g[ng].ch = ch;
+            g[ng].name = longopts[idx].name;
+            g[ng].arg = optarg;
+            ng++;
+        }
+    }
+    if (optind < argc)
+        return mtsi_cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+    if (!out)
+        return mtsi_cli_usage_error("train", "--out MODEL.h5 is required");
+    if (resume && force)
+        return mtsi_cli_usage_error("train", "--resume continues MODEL.h5, --force replaces it: "
+                                             "give one");
+
+    mtsi_train_cfg c;
+    mtsi_train_defaults(&c);
+    if (resume && mtsi_train_read_cfg(out, &c))
+        return mtsi_cli_fail("train");
+    int have_data = 0, have_nu = 0;
+    long threads = 0;
+    for (int i = 0; i < ng; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "--%s", g[i].name);
+        given gi = g[i];
+        gi.name = name;
+        if (apply(&c, &gi, &have_nu, &threads))
+            return mtsi_cli_fail("train");
+        have_data |= g[i].ch == O_DATA;
+    }
+    if (!resume && !have_data)
+        return mtsi_cli_usage_error("train", "--data F.h5 is required");
+    if (threads > 0)
+        omp_set_num_threads((int)threads);
+    c.out = out;
+    c.force = force;
+    c.verbose = !quiet;
+    char *cmdline = mtsi_cli_command_line(argc, argv);
+    c.command_line = cmdline ? cmdline : "";
+    mtsi_signal_install();
+    int rc = mtsi_train_run(&c, resume);
+    free(cmdline);
+    return rc ? mtsi_cli_fail("train") : 0;
+}

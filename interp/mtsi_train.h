@@ -1,0 +1,127 @@
+/* Training the neural drift b̂(α, x) on the Hadamard interpolant
+ * (Algorithm 1, SPEC.md section 1.1): x1 from an ensemble, x0 ~ N(0, I),
+ * α ~ ν, minimise the per-site mean of |b̂(α, I_α) − (x0 − x1)|².
+ *
+ * The model file is the checkpoint: it is rewritten atomically (temporary
+ * name + rename) every ckpt_every steps, at the end and on SIGINT/SIGTERM,
+ * and holds everything a resumed run needs to continue bit for bit
+ * (weights, optimiser, RNG state, data order, partial loss sums). Layout,
+ * on top of the common model layout of mtsi_model.h:
+ *
+ *   /model            lib/nn checkpoint with the optimiser (mtsi_nn.h)
+ *   /train            attributes: format = "mtsi-train/1", steps (target),
+ *                     step (done), complete (0/1), batch, seed, nu (string),
+ *                     nu_scalar, nu_site, nu_mask, nu_block (weights),
+ *                     block, augment, val_frac, val_max, log_every,
+ *                     ckpt_every, threads, n_train, n_val, data, data_n,
+ *                     data_checksum (FNV-1a 64 of the configurations, hex),
+ *                     cursor, epoch, loss_sum, loss_count, rng_spare,
+ *                     rng_has_spare
+ *   /train/order      int64 [n_train]: the current epoch's permutation of
+ *                     the training configurations (cursor = next position)
+ *   /train/rng        uint64 [4]: xoshiro256++ state of the training stream
+ *   /train/history    float64 [n, 4], columns (attribute `columns`):
+ *                     step, train_loss (mean over the steps since the last
+ *                     entry), val_loss (fixed validation draw, EMA
+ *                     weights), lr (of the entry's last step)
+ *
+ * The training configurations are the first n_train of the ensemble; the
+ * validation set is the contiguous block after them (the last val_frac of
+ * the file, at most val_max configurations), so that autocorrelated MCMC
+ * neighbours of the training set rarely land in it. Its α and x0 are drawn
+ * once from the seed (stream 1), so every entry of the history measures
+ * the same thing. */
+#ifndef MTSI_TRAIN_H
+#define MTSI_TRAIN_H
+
+#include <stdint.h>
+
+#include "mtsi_nn.h"
+#include "mtsi_rng.h"
+
+/* ---- the training law ν of α (SPEC 1.1) ------------------------------- */
+
+enum {
+    MTSI_NU_SCALAR = 0, /* (i)   α = u·1, u ~ U(0,1) */
+    MTSI_NU_SITE,       /* (ii)  α_a i.i.d. U(0,1) */
+    MTSI_NU_MASK,       /* (iii) a random subset of fraction f ~ U(0,1) at 0,
+                                 the rest at one shared u ~ U(0,1) */
+    MTSI_NU_BLOCK,      /* (iv)  s^dim blocks, each with its own u ~ U(0,1) */
+    MTSI_NU_NCOMP
+};
+
+typedef struct {
+    double w[MTSI_NU_NCOMP]; /* mixture weights, normalised to sum 1 */
+    long block;              /* block side s of component (iv) */
+} mtsi_nu;
+
+/* scalar=0.4, site=0.2, mask=0.3, block=0.1; block side 4. */
+void mtsi_nu_default(mtsi_nu *nu);
+/* "scalar=W,site=W,mask=W,block=W" (any subset, the others get weight 0;
+ * weights >= 0 with a positive sum, then normalised). The block side is
+ * not part of the string. MTSI_EINVAL naming the bad key or value. */
+int mtsi_nu_parse(mtsi_nu *nu, const char *s);
+/* Canonical form, e.g. "scalar=0.4,site=0.2,mask=0.3,block=0.1". */
+void mtsi_nu_format(const mtsi_nu *nu, char *buf, int n);
+/* Draws one α (V = L^dim values, site order of mtsi_interp.h) and returns
+ * the component used. work: V longs of scratch. Blocks tile the lattice
+ * from the origin; a side not divisible by s ends with a smaller block. */
+int mtsi_nu_sample(const mtsi_nu *nu, int dim, long L, mtsi_rng *r, long *work, double *alpha);
+
+/* ---- augmentation ----------------------------------------------------- */
+
+/* y = g·x for a random element g of the lattice symmetry group: a
+ * translation, for dim 2 one of the square's 8 rotations and reflections,
+ * for dim 1 a reflection, and φ → −φ. Every element equally likely.
+ * x and y must not overlap. dim 1 or 2. */
+void mtsi_augment(int dim, long L, mtsi_rng *r, const double *x, double *y);
+
+/* ---- training --------------------------------------------------------- */
+
+typedef struct {
+    char data[512];            /* training ensemble (SPEC 5) */
+    const char *out;           /* model file, also the checkpoint */
+    char arch[512];            /* architecture over the lattice default ("" = default) */
+    mtsi_nn_opt_config opt;    /* cosine: total = 0 means "steps" */
+    long steps;                /* total optimiser steps */
+    long batch;
+    mtsi_nu nu;
+    int augment;
+    double val_frac;           /* fraction held out, in [0, 0.9] */
+    long val_max;              /* at most this many validation configurations */
+    uint64_t seed;
+    long log_every;            /* steps per history entry (validation) */
+    long ckpt_every;           /* steps between checkpoints (0: end and signal only) */
+    long stop_after;           /* > 0: checkpoint after this step and return
+                                  MTSI_EINTR, as if interrupted (tests) */
+    int force;                 /* replace an existing output (fresh start) */
+    int verbose;               /* 1: one summary line on stdout at the end */
+    const char *command_line;
+} mtsi_train_cfg;
+
+/* Defaults: 2000 steps, batch 32, lr 1e-3 constant, EMA 0.999, ν default,
+ * augment on, val_frac 0.1, val_max 512, seed 1, log every 50 steps,
+ * checkpoint every 500 steps. */
+void mtsi_train_defaults(mtsi_train_cfg *c);
+
+/* The architecture used for a dim-dimensional lattice: the lib/nn default
+ * with circular padding and the odd wrapper (the φ⁴ law is Z2 symmetric),
+ * 1×3 kernels for dim 1, then `spec` parsed over it. */
+int mtsi_train_arch(int dim, const char *spec, mtsi_nn_arch *a);
+
+/* Train from scratch (resume = 0; the output must not exist unless
+ * c->force), or continue the checkpoint c->out (resume = 1): every setting
+ * that changes the result must equal the stored one (MTSI_EINVAL naming
+ * the first that differs) and c->steps must exceed the steps done.
+ * Returns MTSI_EINTR with the checkpoint written when interrupted. */
+int mtsi_train_run(const mtsi_train_cfg *c, int resume);
+
+/* Reads the settings of a training checkpoint into c (out and
+ * command_line untouched). MTSI_EINVAL when the file is not one. */
+int mtsi_train_read_cfg(const char *path, mtsi_train_cfg *c);
+
+/* History of a model file: *n entries of (step, train_loss, val_loss, lr),
+ * malloc'd into *hist ([n][4]). */
+int mtsi_train_read_history(const char *path, double **hist, long *n);
+
+#endif
