@@ -148,36 +148,3 @@ int mtsi_integrate(mtsi_drift *d, const mtsi_path *p, const mtsi_integrate_opts 
     free(mem);
     return rc;
 }
-
-int mtsi_path_init(const mtsi_path *p, double t0, long batch, long sample0, const double *x1,
-                   mtsi_rng *rng, double *x)
-{
-    const long V = mtsi_path_sites(p);
-    const int K = mtsi_path_nseg(p);
-    int seg = (int)floor(t0 * K);
-    if (seg >= K)
-        seg = K - 1;
-    double *alpha = malloc((size_t)V * sizeof(double));
-    if (!alpha)
-        return mtsi_error_set(MTSI_ENOMEM, "out of memory");
-    for (long i = 0; i < batch; i++) {
-        mtsi_path_eval(p, sample0 + i, seg, t0, alpha, NULL);
-        for (long a = 0; a < V; a++) {
-            double al = alpha[a];
-            double z = al > 0 ? mtsi_rng_normal(rng) : 0.0;
-            double v = al * z;
-            if (al < 1) {
-                if (!x1) {
-                    free(alpha);
-                    return mtsi_error_set(MTSI_EINVAL,
-                                          "this path starts with known sites: give observed "
-                                          "configurations (--from)");
-                }
-                v += (1.0 - al) * x1[i * V + a];
-            }
-            x[i * V + a] = v;
-        }
-    }
-    free(alpha);
-    return MTSI_OK;
-}

@@ -320,3 +320,45 @@ int mtsi_order_stages(const char *spec, int dim, long L, uint64_t seed, int *sta
     free(rank);
     return (int)ns;
 }
+
+/* X_{t0}: observed sites take x1; sites at alpha = 1 take x0 ~ N(0, 1).
+ * A site strictly between: on a user (table) path it is the interpolant
+ * alpha x0 + (1 - alpha) x1 of the given configuration (a refinement); on
+ * generation, inpainting and sequential paths it is x0 alone, since its
+ * data value is what is being sampled: starting at t0 > 0 this way has an
+ * O(t0) error (the posterior's t_min). */
+int mtsi_path_init(const mtsi_path *p, double t0, long batch, long sample0, const double *x1,
+                   mtsi_rng *rng, double *x)
+{
+    const long V = p->V;
+    const int K = p->nseg;
+    int seg = (int)floor(t0 * K);
+    if (seg >= K)
+        seg = K - 1;
+    double *alpha = malloc((size_t)V * sizeof(double));
+    if (!alpha)
+        return mtsi_error_set(MTSI_ENOMEM, "out of memory");
+    int rc = MTSI_OK;
+    for (long i = 0; i < batch && !rc; i++) {
+        mtsi_path_eval(p, sample0 + i, seg, t0, alpha, NULL);
+        for (long a = 0; a < V; a++) {
+            double al = alpha[a], v;
+            int known = al == 0 || mtsi_path_observed(p, sample0 + i, a);
+            int mix = !known && al < 1 && p->kind == P_TABLE;
+            if ((known || mix) && !x1) {
+                rc = mtsi_error_set(MTSI_EINVAL, "this path starts with known sites: give observed "
+                                                 "configurations (--from)");
+                break;
+            }
+            if (known)
+                v = x1[i * V + a];
+            else if (mix)
+                v = al * mtsi_rng_normal(rng) + (1.0 - al) * x1[i * V + a];
+            else
+                v = mtsi_rng_normal(rng);
+            x[i * V + a] = v;
+        }
+    }
+    free(alpha);
+    return rc;
+}
