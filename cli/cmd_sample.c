@@ -8,6 +8,7 @@
 #include "mtsi_h5.h"
 #include "mtsi_model.h"
 #include "mtsi_phi4.h"
+#include "mtsi_posterior.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -42,6 +43,13 @@ static const char usage_text[] =
     "  --sde EPS[:linear]      Euler-Maruyama SDE with noise level EPS (constant or\n"
     "                          decaying linearly to 0 at t = 1)\n"
     "  --steps K               steps per path segment (default 50)\n"
+    "Posterior (the same drift samples p_r ~ exp(-E + r), no retraining):\n"
+    "  --field h               r includes h sum_a phi_a (same sign as mtsi mcmc --field)\n"
+    "  --quad A                r includes A/2 sum_a phi_a^2 (as mtsi mcmc --quad);\n"
+    "                          A > 0 is refused on paths that start at alpha = 1\n"
+    "  --field-file F.h5       per-site /field and/or /quad datasets [L, ...]\n"
+    "  --t-min T               start the path at t = T (default 1e-3 when a field acts\n"
+    "                          with A = 0, where alpha = 1 is singular; error O(T))\n"
     "Run:\n"
     "  --n N                   samples (required)\n"
     "  --batch B               samples integrated together (default 64)\n"
@@ -50,7 +58,7 @@ static const char usage_text[] =
     "  --out FILE              output (required); --force replaces an existing one\n";
 
 enum { O_MODEL = 256, O_N, O_OUT, O_STEPS, O_INT, O_SDE, O_PATH, O_ORDER, O_FROM, O_MASK, O_SEED,
-       O_BATCH, O_FORCE, O_THREADS };
+       O_BATCH, O_FORCE, O_THREADS, O_FIELD, O_QUAD, O_FIELDFILE, O_TMIN };
 
 static int read_mask_file(const char *path, const mtsi_model_info *info, long *nmask,
                           unsigned char **mask)
@@ -195,6 +203,59 @@ static int read_path_file(const char *path, const mtsi_model_info *info, mtsi_pa
     return rc;
 }
 
+/* --field-file: per-site /field and /quad [L, ...]; a missing one is uniform
+ * (the --field / --quad value). */
+static int read_field_file(const char *path, const mtsi_model_info *info, double h, double A,
+                           double **hs, double **As)
+{
+    if (mtsi_in_check(path))
+        return MTSI_EINVAL;
+    hid_t f = mtsi_h5_open(path);
+    if (f < 0)
+        return MTSI_EINVAL;
+    char what[600];
+    snprintf(what, sizeof what, "field file '%s'", path);
+    int rc = MTSI_OK, found = 0;
+    const char *names[2] = {"field", "quad"};
+    double **dst[2] = {hs, As};
+    const double base[2] = {h, A};
+    for (int k = 0; k < 2 && !rc; k++) {
+        if (!mtsi_h5_has(f, names[k]))
+            continue;
+        found++;
+        hsize_t dims[8];
+        int r = mtsi_h5_shape(f, names[k], dims, 8, what);
+        if (r < 0) {
+            rc = MTSI_EINVAL;
+            break;
+        }
+        long cnt = 1;
+        for (int d = 0; d < r; d++)
+            cnt *= (long)dims[d];
+        if (r != info->dim || cnt != info->V) {
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: /%s must have shape [L]^%d with L = %ld", what,
+                                names[k], info->dim, info->L);
+            break;
+        }
+        *dst[k] = malloc((size_t)info->V * sizeof(double));
+        if (!*dst[k]) {
+            rc = mtsi_error_set(MTSI_ENOMEM, "out of memory");
+            break;
+        }
+        rc = mtsi_h5_read_double(f, names[k], *dst[k], (size_t)info->V, what);
+        for (long a = 0; !rc && a < info->V; a++) {
+            if (!isfinite((*dst[k])[a]))
+                rc = mtsi_error_set(MTSI_EINVAL, "%s: /%s has a non-finite value at site %ld", what,
+                                    names[k], a);
+            (*dst[k])[a] += base[k];
+        }
+    }
+    if (!rc && !found)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s has neither /field nor /quad", what);
+    H5Fclose(f);
+    return rc;
+}
+
 int mtsi_cmd_sample(int argc, char **argv)
 {
     if (mtsi_cmd_wants_help(argc, argv)) {
@@ -209,10 +270,14 @@ int mtsi_cmd_sample(int argc, char **argv)
         {"from", required_argument, 0, O_FROM},   {"mask", required_argument, 0, O_MASK},
         {"seed", required_argument, 0, O_SEED},   {"batch", required_argument, 0, O_BATCH},
         {"force", no_argument, 0, O_FORCE},       {"threads", required_argument, 0, O_THREADS},
+        {"field", required_argument, 0, O_FIELD}, {"quad", required_argument, 0, O_QUAD},
+        {"field-file", required_argument, 0, O_FIELDFILE}, {"t-min", required_argument, 0, O_TMIN},
         {0, 0, 0, 0}};
     const char *model = NULL, *out = NULL, *pathname = "generate", *order = NULL, *from = NULL,
                *maskspec = NULL, *sde = NULL;
     long n = -1, seed = 1, batch = 64, threads = 0;
+    double fh = 0, fA = 0, tmin = -1;
+    const char *fieldfile = NULL;
     int force = 0, ch, idx;
     mtsi_integrate_opts io;
     mtsi_integrate_defaults(&io);
@@ -241,6 +306,14 @@ int mtsi_cmd_sample(int argc, char **argv)
         case O_BATCH: rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 20, &batch); break;
         case O_FORCE: force = 1; break;
         case O_THREADS: rc = mtsi_parse_long_range(optname, optarg, 1, 4096, &threads); break;
+        case O_FIELD: rc = mtsi_parse_finite(optname, optarg, &fh); break;
+        case O_QUAD: rc = mtsi_parse_finite(optname, optarg, &fA); break;
+        case O_FIELDFILE: fieldfile = optarg; break;
+        case O_TMIN:
+            rc = mtsi_parse_finite(optname, optarg, &tmin);
+            if (!rc && !(tmin >= 0 && tmin < 1))
+                rc = mtsi_error_set(MTSI_EINVAL, "--t-min: must be in [0, 1), got %g", tmin);
+            break;
         }
         if (rc)
             return mtsi_cli_fail("sample");
@@ -331,6 +404,32 @@ int mtsi_cmd_sample(int argc, char **argv)
             rc = mtsi_error_code() ? mtsi_error_code() : MTSI_ENOMEM;
     }
     const long V = info.V;
+    /* ---- posterior: reward, feasibility before any sampling ---- */
+    double *hsite = NULL, *Asite = NULL;
+    mtsi_drift *post = NULL;
+    int tilted = fh != 0 || fA != 0 || fieldfile;
+    mtsi_reward rw = {fh, fA, NULL, NULL};
+    if (!rc && fieldfile)
+        rc = read_field_file(fieldfile, &info, fh, fA, &hsite, &Asite);
+    rw.h_site = hsite;
+    rw.A_site = Asite;
+    if (!rc && tilted) {
+        int singular = 0;
+        for (long a = 0; a < V; a++) {
+            double A = Asite ? Asite[a] : fA, h = hsite ? hsite[a] : fh;
+            singular |= A == 0 && h != 0;
+        }
+        io.t0 = tmin >= 0 ? tmin : (singular ? 1e-3 : 0.0);
+        rc = mtsi_posterior_check(path, nmask > 1 ? nmask : 1, &rw, io.t0);
+        if (!rc) {
+            post = mtsi_drift_posterior_new(drift, &rw);
+            if (!post)
+                rc = mtsi_error_code() ? mtsi_error_code() : MTSI_ENOMEM;
+        }
+    } else if (!rc && tmin > 0) {
+        io.t0 = tmin;
+    }
+    mtsi_drift *use = post ? post : drift;
     if (!rc && !from) {
         /* a path that starts with known sites needs observed values */
         double *al = malloc((size_t)V * sizeof(double));
@@ -368,7 +467,7 @@ int mtsi_cmd_sample(int argc, char **argv)
                 memcpy(x1 + i * V, obs.configs + src[i0 + i] * V, (size_t)V * sizeof(double));
         rc = mtsi_path_init(path, io.t0, bs, i0, x1, &r, x + i0 * V);
         if (!rc)
-            rc = mtsi_integrate(drift, path, &io, bs, i0, x + i0 * V, &r);
+            rc = mtsi_integrate(use, path, &io, bs, i0, x + i0 * V, &r);
         /* observed sites are copied back bit-exactly (they were never moved) */
         for (long i = 0; !rc && i < bs; i++)
             for (long a = 0; a < V; a++)
@@ -399,8 +498,9 @@ int mtsi_cmd_sample(int argc, char **argv)
         e.chi = info.chi;
         e.kappa = info.kappa;
         e.gamma = info.gamma;
-        e.field_h = info.field_h;
-        e.quad_a = info.quad_a;
+        /* the law the samples follow: the training law tilted by the reward */
+        e.field_h = (isfinite(info.field_h) ? info.field_h : 0) + fh;
+        e.quad_a = (isfinite(info.quad_a) ? info.quad_a : 0) + fA;
         snprintf(e.kind, sizeof e.kind, "generated");
         e.configs = x;
         tmp = mtsi_out_tmpname(out);
@@ -419,6 +519,18 @@ int mtsi_cmd_sample(int argc, char **argv)
             rc |= mtsi_h5_attr_set_long(f, "steps", io.steps);
             rc |= mtsi_h5_attr_set_double(f, "sde_eps", io.kind == MTSI_INTEGRATOR_EM ? io.eps : 0);
             rc |= mtsi_h5_attr_set_long(f, "n_chains", 1);
+            rc |= mtsi_h5_attr_set_double(f, "t_min", io.t0);
+            if (tilted) {
+                rc |= mtsi_h5_attr_set_double(f, "reward_h", fh);
+                rc |= mtsi_h5_attr_set_double(f, "reward_a", fA);
+                rc |= mtsi_h5_attr_set_string(f, "reward_file", fieldfile ? fieldfile : "");
+                rc |= mtsi_h5_attr_set_double(f, "max_abs_x_r", mtsi_posterior_max_xr(post));
+                hsize_t dv = (hsize_t)V;
+                if (hsite)
+                    rc |= mtsi_h5_write_double(f, "reward_field", 1, &dv, hsite);
+                if (Asite)
+                    rc |= mtsi_h5_write_double(f, "reward_quad", 1, &dv, Asite);
+            }
             if (mask) {
                 hsize_t dm[1 + MTSI_PHI4_MAXDIM];
                 int lead = nmask > 1 ? 1 : 0;
@@ -450,7 +562,10 @@ int mtsi_cmd_sample(int argc, char **argv)
     free(mask);
     free(stage);
     mtsi_path_free(path);
+    mtsi_drift_free(post);
     mtsi_drift_free(drift);
+    free(hsite);
+    free(Asite);
     mtsi_ensemble_free(&obs);
     return rc ? mtsi_cli_fail("sample") : 0;
 }

@@ -148,8 +148,8 @@ void mtsi_path_eval(const mtsi_path *p, long sample, int seg, double t, double *
     case P_INPAINT:
         for (long a = 0; a < V; a++) {
             int obs = m && m[a];
-            if (alpha)
-                alpha[a] = obs ? 0.0 : 1.0 - t;
+            if (alpha) /* clamped: t may pass 1 by rounding at the last step */
+                alpha[a] = obs ? 0.0 : fmin(1.0, fmax(0.0, 1.0 - t));
             if (dalpha)
                 dalpha[a] = obs ? 0.0 : -1.0;
         }
@@ -186,7 +186,7 @@ void mtsi_path_eval(const mtsi_path *p, long sample, int seg, double t, double *
         for (long a = 0; a < V; a++) {
             int obs = m && m[a];
             if (alpha)
-                alpha[a] = obs ? 0.0 : a0[a] + u * (a1[a] - a0[a]);
+                alpha[a] = obs ? 0.0 : fmin(1.0, fmax(0.0, a0[a] + u * (a1[a] - a0[a])));
             if (dalpha)
                 dalpha[a] = obs ? 0.0 : K * (a1[a] - a0[a]);
         }

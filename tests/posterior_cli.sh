@@ -1,0 +1,57 @@
+#!/bin/sh
+# mtsi sample --field/--quad: posterior sampling from the command line.
+# Feasibility is decided before sampling: an infeasible request exits 2 with
+# the admissible alpha range and writes nothing.
+set -u
+: "${MTSI:?MTSI must name the mtsi binary}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/mtsi-post-cli.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+fails=0
+pass=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+expect_refusal() {
+    name=$1
+    shift
+    "$@" >out 2>err
+    rc=$?
+    if [ "$rc" -ne 2 ] || [ "$(wc -l <err)" -ne 1 ]; then
+        bad "$name: exit $rc, stderr: $(cat err)"
+    else
+        ok
+    fi
+    [ -e never.h5 ] && bad "$name: wrote never.h5"
+    rm -f never.h5
+}
+num() { sed -n "s/.*\"$2\": *{[^}]*\"mean\": *\\([-0-9.e+]*\\).*/\\1/p" "$1"; }
+
+"$MTSI" mcmc --chi 1 --kappa 0.5 --gamma 0 --L 4 --n 400 --sampler fahmc --therm 100 \
+    --out d.h5 || bad "mcmc"
+"$MTSI" fit-gaussian d.h5 --out g.h5 >/dev/null || bad "fit"
+
+# feasible requests run and record the reward
+for spec in "--field 0.1" "--quad -0.5" "--field -0.2 --quad -1" "--field 0.1 --t-min 0.01" \
+    "--field 0.1 --sde 0.5 --steps 60"; do
+    # shellcheck disable=SC2086
+    "$MTSI" sample --model g.h5 --n 20 $spec --out p.h5 --force 2>err && ok ||
+        bad "sample $spec: $(cat err)"
+done
+"$MTSI" stats p.h5 --json >p.json && grep -q '"abs_m"' p.json && ok || bad "stats of posterior"
+
+# infeasible: A > 0 from noise, also under inpainting; a field at alpha = 1
+expect_refusal "A > 0 from noise" "$MTSI" sample --model g.h5 --n 4 --quad 0.3 --out never.h5
+grep -q "alpha <=" err && ok || bad "message lacks the admissible alpha range: $(cat err)"
+expect_refusal "A > 0 inpainting" "$MTSI" sample --model g.h5 --n 4 --quad 0.3 --path inpaint \
+    --from d.h5 --mask random:0.5 --out never.h5
+expect_refusal "field with t-min 0" "$MTSI" sample --model g.h5 --n 4 --field 0.2 --t-min 0 \
+    --out never.h5
+expect_refusal "t-min out of range" "$MTSI" sample --model g.h5 --n 4 --field 0.2 --t-min 1.5 \
+    --out never.h5
+expect_refusal "field file missing" "$MTSI" sample --model g.h5 --n 4 --field-file nope.h5 \
+    --out never.h5
+expect_refusal "field file of another shape" "$MTSI" sample --model g.h5 --n 4 \
+    --field-file d.h5 --out never.h5
+
+echo "posterior_cli: $pass passed, $fails failed"
+[ $fails -eq 0 ]
