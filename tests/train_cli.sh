@@ -1,0 +1,136 @@
+#!/bin/sh
+# mtsi train from the command line: bad input is refused with one line on
+# stderr and exit 2 and touches no file; a small run on an MCMC ensemble
+# writes a model that `mtsi model` reads; a run stopped by SIGTERM or
+# killed with SIGKILL resumes to the same state as an uninterrupted one
+# (compared by tests/train_state, which digests weights, Adam moments, RNG,
+# data order and history).
+set -u
+: "${MTSI:?MTSI must name the mtsi binary}"
+BUILD=$(cd "$(dirname "$MTSI")" && pwd)
+STATE=${TRAIN_STATE:-$BUILD/tests/train_state}
+T=$(mktemp -d "${TMPDIR:-/tmp}/mtsi-train-cli.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+fails=0
+pass=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# expect_refusal NAME CMD...: exit 2, exactly one line on stderr, nothing on stdout
+expect_refusal() {
+    name=$1
+    shift
+    "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    lines=$(wc -l <"$T/err")
+    if [ "$rc" -ne 2 ]; then
+        bad "$name: exit $rc, expected 2 ($(cat "$T/err"))"
+    elif [ "$lines" -ne 1 ]; then
+        bad "$name: $lines lines on stderr, expected 1: $(cat "$T/err")"
+    elif [ -s "$T/out" ]; then
+        bad "$name: wrote to stdout"
+    else
+        ok
+    fi
+}
+
+cd "$T" || exit 1
+"$MTSI" mcmc --m2 -4 --lambda 4.7 --L 8 --sampler cluster --chains 2 --n 300 --therm 100 \
+    --thin 2 --seed 5 --out d.h5 || { echo "mcmc failed" >&2; exit 99; }
+cp d.h5 d.orig
+
+NET="--arch width=8,mult=1-2,groups=4 --batch 8 --ema 0.9 --quiet"
+expect_refusal "missing data" "$MTSI" train --data none.h5 --out m.h5 $NET
+echo "just text" >text.h5
+expect_refusal "text file as data" "$MTSI" train --data text.h5 --out m.h5 $NET
+expect_refusal "no --data" "$MTSI" train --out m.h5 $NET
+expect_refusal "no --out" "$MTSI" train --data d.h5 $NET
+expect_refusal "bad --nu key" "$MTSI" train --data d.h5 --out m.h5 --nu scalar=1,foo=2 $NET
+expect_refusal "bad --nu weight" "$MTSI" train --data d.h5 --out m.h5 --nu scalar=-1 $NET
+expect_refusal "zero --nu" "$MTSI" train --data d.h5 --out m.h5 --nu scalar=0 $NET
+expect_refusal "bad --lr" "$MTSI" train --data d.h5 --out m.h5 --lr abc $NET
+expect_refusal "zero --steps" "$MTSI" train --data d.h5 --out m.h5 --steps 0 $NET
+expect_refusal "bad --schedule" "$MTSI" train --data d.h5 --out m.h5 --schedule linear $NET
+expect_refusal "bad --val-frac" "$MTSI" train --data d.h5 --out m.h5 --val-frac 1.5 $NET
+expect_refusal "bad --arch" "$MTSI" train --data d.h5 --out m.h5 --arch width=0
+expect_refusal "groups not dividing" "$MTSI" train --data d.h5 --out m.h5 \
+    --arch width=8,mult=1-2,groups=3
+expect_refusal "unknown option" "$MTSI" train --data d.h5 --out m.h5 --bogus
+expect_refusal "resume a missing file" "$MTSI" train --resume --out none.h5
+expect_refusal "resume an ensemble" "$MTSI" train --resume --out d.h5
+expect_refusal "resume and force" "$MTSI" train --resume --force --out d.h5
+[ -e m.h5 ] && bad "a refused run left m.h5 behind"
+ls ./*.tmp-* >/dev/null 2>&1 && bad "a refused run left a temporary file"
+cmp -s d.h5 d.orig && ok || bad "the data file was modified"
+
+# An existing output is kept unless --force, byte for byte.
+echo "precious" >keep.h5
+expect_refusal "existing output" "$MTSI" train --data d.h5 --out keep.h5 --steps 2 $NET
+[ "$(cat keep.h5)" = "precious" ] && ok || bad "existing output was modified"
+
+"$MTSI" train --help | grep -q "usage: mtsi train" && ok || bad "train --help"
+
+# A small run: a model `mtsi model` reads, with the history of every 5 steps.
+"$MTSI" train --data d.h5 --out m.h5 --steps 20 --log-every 5 $NET 2>err || bad "small run: $(cat err)"
+"$MTSI" model m.h5 >info 2>&1 && grep -q "step: 20" info && ok || bad "mtsi model: $(cat info)"
+"$STATE" m.h5 >st && grep -q "^train_step 20$" st && ok || bad "train_state: $(cat st)"
+"$MTSI" train --data d.h5 --out m.h5 --steps 20 --log-every 5 --force $NET || bad "--force"
+cp m.h5 m.orig
+expect_refusal "resume a finished run" "$MTSI" train --resume --out m.h5
+expect_refusal "resume with another batch" "$MTSI" train --resume --out m.h5 --steps 40 --batch 4
+expect_refusal "resume with another lr" "$MTSI" train --resume --out m.h5 --steps 40 --lr 0.1
+cmp -s m.h5 m.orig && ok || bad "a refused resume modified the model"
+# extending a finished run to 40 steps works
+"$MTSI" train --resume --out m.h5 --steps 40 --quiet && "$STATE" m.h5 | grep -q "^train_step 40$" &&
+    ok || bad "extending a finished run"
+
+# SIGTERM and SIGKILL, then --resume: the same state as one run.
+LONG="--data d.h5 --out k.h5 --steps 150 --log-every 10 --checkpoint-every 5 --seed 9 $NET"
+mkdir ref term kill9
+cp d.h5 ref/ && cp d.h5 term/ && cp d.h5 kill9/
+(cd ref && "$MTSI" train $LONG) || bad "reference run"
+"$STATE" ref/k.h5 >ref.st || bad "reference state"
+
+cd term
+"$MTSI" train $LONG 2>term.err &
+pid=$!
+i=0
+while [ ! -e k.h5 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+kill -TERM $pid 2>/dev/null
+wait $pid
+rc=$?
+if "$STATE" k.h5 2>/dev/null | grep -q "^train_step 150$"; then
+    echo "note: run finished before SIGTERM; resume path not exercised"
+else
+    [ $rc -eq 130 ] && ok || bad "SIGTERM exit status $rc, expected 130"
+    [ "$(wc -l <term.err)" -eq 1 ] && grep -q "checkpoint written" term.err && ok ||
+        bad "SIGTERM message: $(cat term.err)"
+    # a second start without --resume must not clobber the interrupted run
+    expect_refusal "restart over checkpoint" "$MTSI" train $LONG
+    "$MTSI" train --resume --out k.h5 --quiet || bad "resume after SIGTERM"
+fi
+"$STATE" k.h5 >../term.st
+cd ..
+cmp -s ref.st term.st && ok || bad "SIGTERM + resume differs from the uninterrupted run: $(diff ref.st term.st)"
+
+cd kill9
+"$MTSI" train $LONG 2>/dev/null &
+pid=$!
+i=0
+while [ ! -e k.h5 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 0.3
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+if "$STATE" k.h5 2>/dev/null | grep -q "^train_step 150$"; then
+    echo "note: run finished before kill -9; resume path not exercised"
+else
+    "$STATE" k.h5 >/dev/null && ok || bad "no readable checkpoint after kill -9"
+    "$MTSI" train --resume --out k.h5 --quiet || bad "resume after kill -9"
+fi
+rm -f k.h5.tmp-*
+"$STATE" k.h5 >../kill9.st
+cd ..
+cmp -s ref.st kill9.st && ok || bad "kill -9 + resume differs from the uninterrupted run: $(diff ref.st kill9.st)"
+
+echo "train_cli: $pass passed, $fails failed"
+[ $fails -eq 0 ]
