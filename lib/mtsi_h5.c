@@ -186,7 +186,10 @@ int mtsi_h5_group(hid_t loc, const char *name)
 {
     if (H5Lexists(loc, name, H5P_DEFAULT) > 0)
         return MTSI_OK;
-    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    H5Pset_obj_track_times(gcpl, 0);
+    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    H5Pclose(gcpl);
     if (g < 0)
         return mtsi_error_set(MTSI_EIO, "cannot create group '%s'", name);
     H5Gclose(g);
@@ -199,7 +202,11 @@ static int write_ds(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int r
     if (H5Lexists(loc, name, H5P_DEFAULT) > 0)
         H5Ldelete(loc, name, H5P_DEFAULT);
     hid_t sp = H5Screate_simple(rank, dims, NULL);
-    hid_t ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    /* No object timestamps: the same data gives the same file, byte for byte. */
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(dcpl, 0);
+    hid_t ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
     int rc = MTSI_OK;
     if (ds < 0 || H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
         rc = mtsi_error_set(MTSI_EIO, "cannot write dataset '%s'", name);
