@@ -101,7 +101,7 @@ typedef struct {
     const char *arg;
 } given;
 
-static int apply(mtsi_train_cfg *c, const given *g, int *have_nu_spec, long *threads)
+static int apply(mtsi_train_cfg *c, const given *g, long *threads)
 {
     const char *opt = g->name, *a = g->arg;
     long v;
@@ -187,7 +187,6 @@ static int apply(mtsi_train_cfg *c, const given *g, int *have_nu_spec, long *thr
         return MTSI_OK;
     }
     case O_NU:
-        *have_nu_spec = 1;
         return mtsi_nu_parse(&c->nu, a);
     case O_BLOCK:
         if (mtsi_parse_long_range(opt, a, 1, 1L << 20, &v))
@@ -263,14 +262,14 @@ int mtsi_cmd_train(int argc, char **argv)
     mtsi_train_defaults(&c);
     if (resume && mtsi_train_read_cfg(out, &c))
         return mtsi_cli_fail("train");
-    int have_data = 0, have_nu = 0;
+    int have_data = 0;
     long threads = 0;
     for (int i = 0; i < ng; i++) {
         char name[64];
         snprintf(name, sizeof name, "--%s", g[i].name);
         given gi = g[i];
         gi.name = name;
-        if (apply(&c, &gi, &have_nu, &threads))
+        if (apply(&c, &gi, &threads))
             return mtsi_cli_fail("train");
         have_data |= g[i].ch == O_DATA;
     }

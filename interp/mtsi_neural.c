@@ -137,11 +137,12 @@ mtsi_drift *mtsi_drift_neural_new(struct mtsi_nn_net *net, int dim, long L, long
     return mtsi_drift_wrap(&neural_ops, n, dim, L, "neural"); /* frees n on failure */
 }
 
-/* Chunks of about 64k sites: large enough to keep the threads busy, small
- * enough that the activations of a wide net stay within a few hundred MB. */
+/* Chunks of about 16k sites: enough samples to keep the threads busy
+ * (64 at L = 16), few enough that the activations kept for a width-32
+ * U-Net (doubled by the odd wrapper) stay near a hundred MB. */
 static long default_max_batch(long V)
 {
-    long m = 65536 / (V > 0 ? V : 1);
+    long m = 16384 / (V > 0 ? V : 1);
     return m < 1 ? 1 : m > 256 ? 256 : m;
 }
 

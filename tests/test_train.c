@@ -343,6 +343,28 @@ static void make_ensemble(const char *file, long n, long L, uint64_t seed)
     free(z);
 }
 
+/* A 1-D ensemble: smooth Gaussian paths of length L. */
+static void make_ensemble_1d(const char *file, long n, long L)
+{
+    mtsi_rng r;
+    mtsi_rng_seed(&r, 8, 0);
+    double *c = malloc((size_t)(n * L) * sizeof(double)), *z = malloc((size_t)L * sizeof(double));
+    for (long s = 0; s < n; s++) {
+        mtsi_rng_normal_fill(&r, z, L);
+        for (long i = 0; i < L; i++)
+            c[s * L + i] = z[i] + z[(i + 1) % L];
+    }
+    hid_t f = mtsi_h5_create(file);
+    ck_assert(f >= 0);
+    ck_assert_int_eq(mtsi_h5_attr_set_long(f, "L", L), MTSI_OK);
+    ck_assert_int_eq(mtsi_h5_attr_set_long(f, "dim", 1), MTSI_OK);
+    hsize_t d[2] = {(hsize_t)n, (hsize_t)L};
+    ck_assert_int_eq(mtsi_h5_write_double(f, "configs", 2, d, c), MTSI_OK);
+    H5Fclose(f);
+    free(c);
+    free(z);
+}
+
 static void small_cfg(mtsi_train_cfg *c, const char *data, const char *out)
 {
     mtsi_train_defaults(c);
@@ -399,6 +421,25 @@ START_TEST(validation_loss_falls)
     /* the output now exists: a fresh start without force is refused */
     ck_assert_int_eq(mtsi_train_run(&c, 0), MTSI_EINVAL);
     ck_assert_ptr_nonnull(strstr(mtsi_error_msg(), "exists"));
+
+    /* one dimension: H = 1, W = L, 1x3 kernels; trains and loads */
+    path(data, sizeof data, "d1.h5");
+    path(out, sizeof out, "m1.h5");
+    make_ensemble_1d(data, 40, 16);
+    small_cfg(&c, data, out);
+    c.steps = 6;
+    c.log_every = 3;
+    rc = mtsi_train_run(&c, 0);
+    ck_assert_msg(rc == MTSI_OK, "%s", mtsi_error_msg());
+    rc = mtsi_model_load(out, &d, &info);
+    ck_assert_msg(rc == MTSI_OK, "%s", mtsi_error_msg());
+    ck_assert_int_eq(mtsi_drift_dim(d), 1);
+    ck_assert_int_eq(mtsi_drift_sites(d), 16);
+    mtsi_drift_free(d);
+    mtsi_train_cfg back;
+    mtsi_train_defaults(&back);
+    ck_assert_int_eq(mtsi_train_read_cfg(out, &back), MTSI_OK);
+    ck_assert_ptr_nonnull(strstr(back.arch, "k=1x3"));
 }
 END_TEST
 
