@@ -14,6 +14,7 @@ typedef struct {
 static const command commands[] = {
     {"mcmc", mtsi_cmd_mcmc, "sample phi^4 lattices by MCMC (Langevin, MALA, HMC, FA-HMC, cluster)"},
     {"stats", mtsi_cmd_stats, "observables of an ensemble with Gamma-method errors"},
+    {"compare", mtsi_cmd_compare, "compare two ensembles: z-scores, KS and W1 on M, a PNG figure"},
     {"model", mtsi_cmd_model, "inspect or create a drift-network checkpoint"},
     {"train", mtsi_cmd_train, "train the neural drift on an ensemble (checkpointed, resumable)"},
     {"fit-gaussian", mtsi_cmd_fit_gaussian, "analytic Gaussian (or +-m mixture) model of an ensemble"},

@@ -7,6 +7,7 @@
 
 int mtsi_cmd_mcmc(int argc, char **argv);
 int mtsi_cmd_stats(int argc, char **argv);
+int mtsi_cmd_compare(int argc, char **argv);
 int mtsi_cmd_model(int argc, char **argv);
 int mtsi_cmd_train(int argc, char **argv);
 int mtsi_cmd_fit_gaussian(int argc, char **argv);
