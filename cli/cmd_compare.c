@@ -574,9 +574,13 @@ static int draw_figure(const side *a, const side *b, const result *res, const ch
     }
     if (!(range > 0))
         range = 1;
-    char na[64], nb[64], la[112], lb[112];
-    short_name(na, sizeof na, a->path, 40);
-    short_name(nb, sizeof nb, b->path, 40);
+    /* Legends take names of up to 24 characters, the row labels of panel
+     * (c) 14 (their column is 190 pixels wide at 12 pixels a character). */
+    char na[64], nb[64], la[112], lb[112], ra[32], rb[32];
+    short_name(na, sizeof na, a->path, 24);
+    short_name(nb, sizeof nb, b->path, 24);
+    short_name(ra, sizeof ra, a->path, 14);
+    short_name(rb, sizeof rb, b->path, 14);
     snprintf(la, sizeof la, "A: %s (%s)", na, a->e.kind);
     snprintf(lb, sizeof lb, "B: %s (%s)", nb, b->e.kind);
     /* Panel (c) starts at y = 665; tiles need two rows of T + 56 pixels. */
@@ -605,7 +609,7 @@ static int draw_figure(const side *a, const side *b, const result *res, const ch
         rc = panel_corr(c, &fb, a, b, la, lb);
     }
     if (!rc) {
-        const char *names[2] = {na, nb};
+        const char *names[2] = {a->e.dim == 1 ? na : ra, a->e.dim == 1 ? nb : rb};
         mtsi_png_canvas_fill_rect(c, 30, 640, FIG_W - 30, 641, 0xdddddd, 1);
         const long *ix[2] = {idx[0], idx[1]};
         if (a->e.dim == 1)
