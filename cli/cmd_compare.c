@@ -184,6 +184,9 @@ static void print_json(const side *a, const side *b, const result *res)
     json_number(a->tau_m);
     printf(", \"tau_int_m_b\": ");
     json_number(b->tau_m);
+    if (a->tau_m > 1 || b->tau_m > 1)
+        printf(", \"note\": \"tau_int(M) > 1: autocorrelated configurations, the p-value is "
+               "approximate; thin the chains for a valid test\"");
     printf("},\n\"w1_m\": ");
     json_number(res->w1);
     printf(",\n\"max_abs_z\": ");
