@@ -1,0 +1,1687 @@
+/* mtsi sweep: MCMC ensembles over a grid of couplings, fields and lattice
+ * sizes, one file per point, a summary table and JSON with the Binder
+ * crossing (SPEC.md sections 3-5). Points are spread over MPI ranks
+ * (static round-robin) or run one per SLURM array task; a restarted sweep
+ * skips finished points and resumes checkpointed ones. */
+#include "config.h"
+#include "mtsi_analysis.h"
+#include "mtsi_cli.h"
+#include "mtsi_cmd.h"
+#include "mtsi_compare.h"
+#include "mtsi_ensemble.h"
+#include "mtsi_err.h"
+#include "mtsi_generate.h"
+#include "mtsi_h5.h"
+#include "mtsi_model.h"
+#include "mtsi_run.h"
+#include "mtsi_sweep.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef MTSI_HAVE_MPI
+#include <mpi.h>
+#endif
+
+#define CMD "sweep"
+
+static const char usage_text[] =
+    "usage: mtsi sweep COUPLING-AXES [--L AXIS] [--field AXIS] [--quad AXIS] --n N\n"
+    "                  --dir DIR [options]\n"
+    "       mtsi sweep ... --list | --collect | --task-id K\n"
+    "\n"
+    "MCMC ensembles of the phi^4 law on every point of a grid, one file per point\n"
+    "in DIR, and a summary (<|M|>, chi_M, U4 with Gamma-method errors, tau_int of\n"
+    "|M|) as a table on stdout and as DIR/summary.json, with the Binder-cumulant\n"
+    "crossing of consecutive lattice sizes when several L are given.\n"
+    "\n"
+    "An AXIS is one value (4.6), a list (4.6,4.7,5) or an inclusive range\n"
+    "lo:hi:count (4.2:5.0:9). Values are rounded to 10 significant digits.\n"
+    "Coupling axes (exactly one convention, as in mtsi mcmc):\n"
+    "  --chi X --kappa K --gamma G   E = sum chi/2 (dphi)^2 + kappa/2 phi^2 + gamma/4 phi^4\n"
+    "  --m2 M --lambda L             S = sum (dphi)^2 + m2 phi^2 + lambda phi^4\n"
+    "  --kappa-hop K --lambda-hop L  hopping form\n"
+    "Other axes and the lattice:\n"
+    "  --L AXIS         sites per side (default 16)\n"
+    "  --field AXIS     uniform field h (default 0)\n"
+    "  --quad AXIS      uniform quadratic tilt A (default 0)\n"
+    "  --dim D          1, 2 (default) or 3\n"
+    "Sampler and run (as in mtsi mcmc, for every point):\n"
+    "  --sampler S --dt X --eps X --nleap K --m0 X --clusters K --tune --no-tune\n"
+    "  --target-acc X --n N (required) --chains C --therm T --thin K\n"
+    "  --seed S         sweep seed (default 1); each point's seed is derived from\n"
+    "                   it and the point's file name\n"
+    "  --threads T      OpenMP threads per process\n"
+    "  --checkpoint-every SEC  seconds between checkpoints (default 60)\n"
+    "Sweep:\n"
+    "  --dir DIR        output directory, created if missing (required)\n"
+    "  --list           print the points with their indices and the equivalent\n"
+    "                   mtsi mcmc command of each, then exit\n"
+    "  --task-id K      run only point K (default: $SLURM_ARRAY_TASK_ID if set)\n"
+    "  --all            run the whole grid even if SLURM_ARRAY_TASK_ID is set\n"
+    "  --collect        run nothing: summarise the points that are done\n"
+    "  --quiet          no per-point progress lines on stderr\n"
+    "Generation with a trained model:\n"
+    "  --generate MODEL.h5  for points matching the model's lattice and couplings,\n"
+    "                   sample the point's tilt (reward h, A <= 0 relative to the\n"
+    "                   model's training law) with the posterior drift into\n"
+    "                   NAME_generated.h5, compared with MCMC in the summary\n"
+    "  --gen-n N        generated samples per point (default: --n)\n"
+    "  --gen-steps K    integrator steps (default 50)\n"
+    "  --gen-integrator I  euler | heun (default) | rk4\n"
+    "  --gen-batch B    samples integrated together (default 64)\n"
+    "\n"
+    "With MPI (configure --with-mpi; run under mpirun or srun) the points are\n"
+    "dealt to the ranks round-robin; every file is bitwise the same as with one\n"
+    "process. SIGINT/SIGTERM checkpoint the running point, write the summary of\n"
+    "what is done and exit with status 130; run the same command again to\n"
+    "continue. See mtsi-sweep(1).\n";
+
+/* ---- options -------------------------------------------------------- */
+
+enum {
+    O_CHI = 256, O_KAPPA, O_GAMMA, O_M2, O_LAMBDA, O_KHOP, O_LHOP, O_DIM, O_L, O_FIELD, O_QUAD,
+    O_SAMPLER, O_DT, O_EPS, O_NLEAP, O_M0, O_CLUSTERS, O_TUNE, O_NOTUNE, O_TARGET, O_N, O_CHAINS,
+    O_THERM, O_THIN, O_SEED, O_THREADS, O_CKPT, O_DIR, O_LIST, O_TASK, O_ALL, O_COLLECT, O_QUIET,
+    O_GEN, O_GEN_N, O_GEN_STEPS, O_GEN_INT, O_GEN_BATCH
+};
+
+static const struct option longopts[] = {
+    {"chi", required_argument, 0, O_CHI},
+    {"kappa", required_argument, 0, O_KAPPA},
+    {"gamma", required_argument, 0, O_GAMMA},
+    {"m2", required_argument, 0, O_M2},
+    {"lambda", required_argument, 0, O_LAMBDA},
+    {"kappa-hop", required_argument, 0, O_KHOP},
+    {"lambda-hop", required_argument, 0, O_LHOP},
+    {"dim", required_argument, 0, O_DIM},
+    {"L", required_argument, 0, O_L},
+    {"field", required_argument, 0, O_FIELD},
+    {"quad", required_argument, 0, O_QUAD},
+    {"sampler", required_argument, 0, O_SAMPLER},
+    {"dt", required_argument, 0, O_DT},
+    {"eps", required_argument, 0, O_EPS},
+    {"nleap", required_argument, 0, O_NLEAP},
+    {"m0", required_argument, 0, O_M0},
+    {"clusters", required_argument, 0, O_CLUSTERS},
+    {"tune", no_argument, 0, O_TUNE},
+    {"no-tune", no_argument, 0, O_NOTUNE},
+    {"target-acc", required_argument, 0, O_TARGET},
+    {"n", required_argument, 0, O_N},
+    {"chains", required_argument, 0, O_CHAINS},
+    {"therm", required_argument, 0, O_THERM},
+    {"thin", required_argument, 0, O_THIN},
+    {"seed", required_argument, 0, O_SEED},
+    {"threads", required_argument, 0, O_THREADS},
+    {"checkpoint-every", required_argument, 0, O_CKPT},
+    {"dir", required_argument, 0, O_DIR},
+    {"list", no_argument, 0, O_LIST},
+    {"task-id", required_argument, 0, O_TASK},
+    {"all", no_argument, 0, O_ALL},
+    {"collect", no_argument, 0, O_COLLECT},
+    {"quiet", no_argument, 0, O_QUIET},
+    {"generate", required_argument, 0, O_GEN},
+    {"gen-n", required_argument, 0, O_GEN_N},
+    {"gen-steps", required_argument, 0, O_GEN_STEPS},
+    {"gen-integrator", required_argument, 0, O_GEN_INT},
+    {"gen-batch", required_argument, 0, O_GEN_BATCH},
+    {0, 0, 0, 0}};
+
+/* Coupling conventions: the option names, JSON keys and file-name tags of
+ * their (up to three) couplings. */
+enum { CONV_DIRECT, CONV_ML, CONV_HOP };
+static const char *const conv_opt[3][3] = {
+    {"chi", "kappa", "gamma"}, {"m2", "lambda", NULL}, {"kappa-hop", "lambda-hop", NULL}};
+static const char *const conv_key[3][3] = {
+    {"chi", "kappa", "gamma"}, {"m2", "lambda", NULL}, {"kappa_hop", "lambda_hop", NULL}};
+static const char *const conv_tag[3][3] = {
+    {"chi", "kappa", "gamma"}, {"m2", "lambda", NULL}, {"kh", "lh", NULL}};
+static const char *const conv_json[3] = {"chi_kappa_gamma", "m2_lambda", "hopping"};
+
+/* Axes in grid order, outermost first: the point index is row-major in it. */
+enum { AX_L, AX_C0, AX_C1, AX_C2, AX_H, AX_A, NAX };
+
+typedef struct {
+    const char *spec[NAX];
+    double *v[NAX];
+    int n[NAX];
+    int conv, nc; /* convention, number of its couplings */
+    long dim, n_cfg, chains, therm, thin, threads;
+    uint64_t seed;
+    double ckpt_every;
+    /* sampler options as given (echoed into each point's mcmc command) */
+    const char *sampler, *s_dt, *s_eps, *s_nleap, *s_m0, *s_clusters, *s_target;
+    double dt, eps, m0, target;
+    long nleap, clusters;
+    int tune;
+    const char *dir, *model, *gen_int;
+    long gen_n, gen_steps, gen_batch;
+    int list, collect, all, quiet;
+    long task; /* -1: the whole grid */
+} sweep_opts;
+
+/* States of a point's files (after the scan). */
+enum { ST_TODO = 0, ST_RESUME, ST_DONE };
+/* Generation states. */
+enum { GEN_NONE = 0, GEN_TODO, GEN_DONE, GEN_UNREACHABLE };
+/* What a rank did with a point (reduced with MAX over ranks). */
+enum { RES_NONE = 0, RES_OK, RES_INTR, RES_FAIL };
+
+typedef struct {
+    int idx[NAX];
+    long L;
+    double c[3], h, A;
+    mtsi_phi4_params p;
+    mtsi_sampler_opts o;
+    char name[256]; /* file name without ".h5" */
+    uint64_t seed;
+    char *cmdline;     /* the equivalent `mtsi mcmc` command (stored in the file) */
+    char *gen_cmdline; /* the equivalent `mtsi sample` command */
+    double rh, rA;     /* reward relative to the model's training law */
+} point;
+
+static int g_rank = 0, g_size = 1;
+
+/* One line on stderr from rank 0 only (every rank reaches the same
+ * verdict on bad input; one message is enough). */
+static int fail(void)
+{
+    if (g_rank == 0)
+        return mtsi_cli_fail(CMD);
+    int code = mtsi_error_code();
+    return code == MTSI_EINTR ? 130 : (code == MTSI_EINVAL || code == MTSI_EIO ? 2 : 1);
+}
+
+static int usage_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_fail(const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (g_rank == 0)
+        fprintf(stderr, "mtsi %s: %s (see 'mtsi %s --help')\n", CMD, buf, CMD);
+    return 2;
+}
+
+static char *path_join(const char *dir, const char *name, const char *suffix)
+{
+    size_t n = strlen(dir) + strlen(name) + strlen(suffix) + 2;
+    char *s = mtsi_malloc(n);
+    if (s)
+        snprintf(s, n, "%s/%s%s", dir, name, suffix);
+    return s;
+}
+
+/* ---- MPI ------------------------------------------------------------ */
+
+#ifdef MTSI_HAVE_MPI
+static int g_mpi = 0;
+
+/* Only a process started by an MPI launcher initialises MPI, so the same
+ * binary runs as a plain serial program (or one SLURM array task) without
+ * any MPI runtime around it. */
+static int mpi_launched(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
+}
+#endif
+
+static void par_start(void)
+{
+#ifdef MTSI_HAVE_MPI
+    if (mpi_launched()) {
+        int provided;
+        /* only the main thread calls MPI; OpenMP threads run the chains */
+        if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) == MPI_SUCCESS) {
+            g_mpi = 1;
+            MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+            MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+        }
+    }
+#endif
+}
+
+static void par_end(void)
+{
+#ifdef MTSI_HAVE_MPI
+    if (g_mpi)
+        MPI_Finalize();
+    g_mpi = 0;
+#endif
+    g_rank = 0;
+    g_size = 1;
+}
+
+static void par_bcast(void *buf, size_t bytes)
+{
+#ifdef MTSI_HAVE_MPI
+    if (g_mpi && bytes)
+        MPI_Bcast(buf, (int)bytes, MPI_BYTE, 0, MPI_COMM_WORLD);
+#else
+    (void)buf;
+    (void)bytes;
+#endif
+}
+
+/* Wait for every rank without spinning: a rank that finished its points
+ * early must not steal the cores of the ranks still sampling (OpenMPI's
+ * blocking collectives busy-poll). Then combine with MAX. */
+static void par_max(int *v, int n)
+{
+#ifdef MTSI_HAVE_MPI
+    if (!g_mpi)
+        return;
+    MPI_Request rq;
+    MPI_Ibarrier(MPI_COMM_WORLD, &rq);
+    int done = 0;
+    while (!done) {
+        MPI_Test(&rq, &done, MPI_STATUS_IGNORE);
+        if (!done) {
+            struct timespec ts = {0, 20000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+#else
+    (void)v;
+    (void)n;
+#endif
+}
+
+/* ---- grid ----------------------------------------------------------- */
+
+static void fmt_num(char *buf, size_t n, double v) { snprintf(buf, n, "%.10g", v); }
+
+/* The file name of a point: dimension (when not 2), L, couplings, h, and A
+ * when nonzero, e.g. L16_m2-4_lambda4.6_h0.02. */
+static void point_name(const sweep_opts *so, point *pt)
+{
+    char *s = pt->name;
+    size_t left = sizeof pt->name;
+    int k = 0;
+    if (so->dim != 2)
+        k += snprintf(s + k, left - (size_t)k, "d%ld_", so->dim);
+    k += snprintf(s + k, left - (size_t)k, "L%ld", pt->L);
+    for (int c = 0; c < so->nc; c++) {
+        char b[40];
+        fmt_num(b, sizeof b, pt->c[c]);
+        k += snprintf(s + k, left - (size_t)k, "_%s%s", conv_tag[so->conv][c], b);
+    }
+    char b[40];
+    fmt_num(b, sizeof b, pt->h);
+    k += snprintf(s + k, left - (size_t)k, "_h%s", b);
+    if (pt->A != 0) {
+        fmt_num(b, sizeof b, pt->A);
+        snprintf(s + k, left - (size_t)k, "_A%s", b);
+    }
+}
+
+/* A growing string for the command lines. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+} strbuf;
+
+static void sb_add(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_add(strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int need = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (need < 0 || !b)
+        return;
+    if (b->len + (size_t)need + 1 > b->cap) {
+        size_t cap = 2 * (b->len + (size_t)need + 1) + 64;
+        char *ns = realloc(b->s, cap);
+        if (!ns)
+            return;
+        b->s = ns;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)need;
+}
+
+/* The `mtsi mcmc` command that makes this point's file bitwise (run in
+ * --dir); stored as the file's command_line, which also identifies the
+ * settings when a restarted sweep meets an existing file. */
+static char *mcmc_command(const sweep_opts *so, const point *pt)
+{
+    strbuf b = {0};
+    sb_add(&b, "mcmc");
+    for (int c = 0; c < so->nc; c++)
+        sb_add(&b, " --%s %.10g", conv_opt[so->conv][c], pt->c[c]);
+    sb_add(&b, " --dim %ld --L %ld --field %.10g --quad %.10g --sampler %s", so->dim, pt->L, pt->h,
+           pt->A, so->sampler);
+    if (so->s_dt)
+        sb_add(&b, " --dt %s", so->s_dt);
+    if (so->s_eps)
+        sb_add(&b, " --eps %s", so->s_eps);
+    if (so->s_nleap)
+        sb_add(&b, " --nleap %s", so->s_nleap);
+    if (so->s_m0)
+        sb_add(&b, " --m0 %s", so->s_m0);
+    if (so->s_clusters)
+        sb_add(&b, " --clusters %s", so->s_clusters);
+    if (so->tune >= 0)
+        sb_add(&b, " %s", so->tune ? "--tune" : "--no-tune");
+    if (so->s_target)
+        sb_add(&b, " --target-acc %s", so->s_target);
+    sb_add(&b, " --n %ld --chains %ld --therm %ld --thin %ld --seed %llu --out %s.h5", so->n_cfg,
+           so->chains, so->therm, so->thin, (unsigned long long)pt->seed, pt->name);
+    if (!b.s)
+        mtsi_error_set(MTSI_ENOMEM, "out of memory");
+    return b.s;
+}
+
+/* Couplings, tilt and sampler options of a point, resolved exactly as
+ * `mtsi mcmc` resolves its options. */
+static int point_setup(const sweep_opts *so, point *pt)
+{
+    if (mtsi_phi4_set_lattice(&pt->p, (int)so->dim, pt->L))
+        return MTSI_EINVAL;
+    if (so->conv == CONV_DIRECT)
+        mtsi_phi4_set_direct(&pt->p, pt->c[0], pt->c[1], pt->c[2]);
+    else if (so->conv == CONV_ML)
+        mtsi_phi4_set_m2_lambda(&pt->p, pt->c[0], pt->c[1]);
+    else {
+        if (pt->c[0] <= 0)
+            return mtsi_error_set(MTSI_EINVAL, "--kappa-hop: must be > 0, got %.10g", pt->c[0]);
+        mtsi_phi4_set_hopping(&pt->p, pt->c[0], pt->c[1]);
+    }
+    pt->p.h = pt->h;
+    pt->p.A = pt->A;
+    if (mtsi_phi4_validate(&pt->p))
+        return MTSI_EINVAL;
+    mtsi_sampler_kind kind;
+    if (mtsi_sampler_parse(so->sampler, &kind))
+        return MTSI_EINVAL;
+    mtsi_sampler_defaults(&pt->o, kind, &pt->p);
+    if (so->s_dt)
+        pt->o.dt = so->dt;
+    if (so->s_eps) {
+        pt->o.eps = so->eps;
+        pt->o.tune = 0; /* an explicit step is kept unless --tune is given */
+    }
+    if (so->s_dt && kind == MTSI_SAMPLER_MALA)
+        pt->o.tune = 0;
+    if (so->s_nleap)
+        pt->o.nleap = (int)so->nleap;
+    if (so->s_m0)
+        pt->o.m0 = so->m0;
+    if (so->s_clusters)
+        pt->o.clusters = so->clusters;
+    if (so->tune >= 0)
+        pt->o.tune = so->tune;
+    if (so->s_target)
+        pt->o.target_acc = so->target;
+    if (pt->o.tune && !mtsi_sampler_is_exact(kind))
+        return mtsi_error_set(MTSI_EINVAL, "--tune: sampler '%s' has no acceptance to tune",
+                              so->sampler);
+    return mtsi_sampler_validate(&pt->o, &pt->p);
+}
+
+static long grid_size(const sweep_opts *so)
+{
+    long n = 1;
+    for (int a = 0; a < NAX; a++)
+        n *= so->n[a];
+    return n;
+}
+
+static long grid_index(const sweep_opts *so, const int *idx)
+{
+    long k = 0;
+    for (int a = 0; a < NAX; a++)
+        k = k * so->n[a] + idx[a];
+    return k;
+}
+
+static int grid_build(const sweep_opts *so, point *pts, long npt)
+{
+    for (long k = 0; k < npt; k++) {
+        point *pt = &pts[k];
+        long r = k;
+        for (int a = NAX - 1; a >= 0; a--) {
+            pt->idx[a] = (int)(r % so->n[a]);
+            r /= so->n[a];
+        }
+        pt->L = (long)so->v[AX_L][pt->idx[AX_L]];
+        for (int c = 0; c < 3; c++)
+            pt->c[c] = so->v[AX_C0 + c][pt->idx[AX_C0 + c]];
+        pt->h = so->v[AX_H][pt->idx[AX_H]];
+        pt->A = so->v[AX_A][pt->idx[AX_A]];
+        point_name(so, pt);
+        pt->seed = mtsi_sweep_point_seed(so->seed, pt->name);
+        if (point_setup(so, pt)) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "%s", mtsi_error_msg());
+            return mtsi_error_set(MTSI_EINVAL, "point %ld (%s): %s", k, pt->name, msg);
+        }
+        if (!(pt->cmdline = mcmc_command(so, pt)))
+            return MTSI_ENOMEM;
+    }
+    return MTSI_OK;
+}
+
+/* ---- generation: which points the model answers ---------------------- */
+
+static int close_to(double a, double b)
+{
+    double s = fmax(1.0, fmax(fabs(a), fabs(b)));
+    return fabs(a - b) <= 1e-9 * s;
+}
+
+static int model_matches(const mtsi_model_info *mi, const point *pt)
+{
+    return mi->L == pt->L && mi->dim == pt->p.dim && close_to(mi->chi, pt->p.chi) &&
+           close_to(mi->kappa, pt->p.kappa) && close_to(mi->gamma, pt->p.gamma);
+}
+
+static int model_info_read(const char *path, mtsi_model_info *mi)
+{
+    if (mtsi_in_check(path))
+        return MTSI_EINVAL;
+    hid_t f = mtsi_h5_open(path);
+    if (f < 0)
+        return MTSI_EINVAL;
+    char what[600];
+    snprintf(what, sizeof what, "--generate: model '%s'", path);
+    int rc = mtsi_model_read_info(f, what, mi);
+    H5Fclose(f);
+    if (!rc) {
+        if (!isfinite(mi->field_h))
+            mi->field_h = 0;
+        if (!isfinite(mi->quad_a))
+            mi->quad_a = 0;
+    }
+    return rc;
+}
+
+static char *sample_command(const sweep_opts *so, const point *pt, double t0)
+{
+    strbuf b = {0};
+    sb_add(&b, "sample --model %s --path generate --n %ld --integrator %s --steps %ld --batch %ld "
+               "--seed %llu",
+           so->model, so->gen_n, so->gen_int, so->gen_steps, so->gen_batch,
+           (unsigned long long)(pt->seed ^ 0x67656e6572617465ULL) >> 1);
+    if (pt->rh != 0 || pt->rA != 0)
+        sb_add(&b, " --field %.17g --quad %.17g --t-min %.17g", pt->rh, pt->rA, t0);
+    sb_add(&b, " --out %s_generated.h5", pt->name);
+    if (!b.s)
+        mtsi_error_set(MTSI_ENOMEM, "out of memory");
+    return b.s;
+}
+
+static uint64_t gen_seed(const point *pt) { return (pt->seed ^ 0x67656e6572617465ULL) >> 1; }
+
+/* ---- scanning the directory (rank 0) ---------------------------------- */
+
+/* An existing file (ensemble or checkpoint) must come from the same
+ * settings: its command_line is this point's command. */
+static int same_settings(const char *path, const char *cmdline, const char *what)
+{
+    hid_t f = mtsi_h5_open(path);
+    if (f < 0)
+        return mtsi_error_set(MTSI_EINVAL,
+                              "%s '%s' exists but is not readable HDF5; remove it to redo the point",
+                              what, path);
+    size_t cap = strlen(cmdline) + 2;
+    char *buf = mtsi_malloc(cap + 1);
+    int rc = buf ? MTSI_OK : MTSI_ENOMEM;
+    if (!rc && (!mtsi_h5_has_attr(f, "command_line") ||
+                mtsi_h5_attr_get_string(f, "command_line", buf, cap + 1, path) ||
+                strcmp(buf, cmdline)))
+        rc = mtsi_error_set(MTSI_EINVAL,
+                            "%s '%s' was made with other settings (its command_line is not '%s'); "
+                            "use another --dir or remove the file",
+                            what, path, cmdline);
+    free(buf);
+    H5Fclose(f);
+    return rc;
+}
+
+static int scan(const sweep_opts *so, const point *pts, long npt, long only, int *st, int *gst)
+{
+    for (long k = 0; k < npt; k++) {
+        if (only >= 0 && k != only)
+            continue;
+        const point *pt = &pts[k];
+        char *out = path_join(so->dir, pt->name, ".h5");
+        char *ck = path_join(so->dir, pt->name, ".h5.ckpt");
+        char *gout = path_join(so->dir, pt->name, "_generated.h5");
+        int rc = out && ck && gout ? MTSI_OK : MTSI_ENOMEM;
+        if (!rc) {
+            if (access(out, F_OK) == 0) {
+                rc = same_settings(out, pt->cmdline, "ensemble");
+                st[k] = ST_DONE;
+            } else if (access(ck, F_OK) == 0) {
+                rc = same_settings(ck, pt->cmdline, "checkpoint");
+                st[k] = ST_RESUME;
+            } else {
+                st[k] = ST_TODO;
+            }
+        }
+        if (!rc && gst[k] == GEN_TODO && access(gout, F_OK) == 0) {
+            rc = same_settings(gout, pt->gen_cmdline, "generated ensemble");
+            gst[k] = GEN_DONE;
+        }
+        free(out);
+        free(ck);
+        free(gout);
+        if (rc)
+            return rc;
+    }
+    return MTSI_OK;
+}
+
+/* mkdir -p */
+static int make_dir(const char *dir)
+{
+    char *p = strdup(dir);
+    if (!p)
+        return mtsi_error_set(MTSI_ENOMEM, "out of memory");
+    int rc = MTSI_OK;
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || !*s) {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                rc = mtsi_error_set(MTSI_EINVAL, "--dir: cannot create '%s': %s", p, strerror(errno));
+                break;
+            }
+            *s = c;
+            if (!c)
+                break;
+        }
+    }
+    free(p);
+    if (rc)
+        return rc;
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return mtsi_error_set(MTSI_EINVAL, "--dir: '%s' is not a directory", dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return mtsi_error_set(MTSI_EINVAL, "--dir: '%s' is not writable", dir);
+    return MTSI_OK;
+}
+
+/* ---- running points --------------------------------------------------- */
+
+static int generate_point(const sweep_opts *so, const point *pt, mtsi_drift **drift,
+                          mtsi_model_info *mi)
+{
+    if (!*drift && mtsi_model_load(so->model, drift, mi))
+        return mtsi_error_code() ? mtsi_error_code() : MTSI_EINVAL;
+    const long V = pt->p.V, n = so->gen_n;
+    mtsi_reward rw = {pt->rh, pt->rA, NULL, NULL};
+    mtsi_integrate_opts io;
+    mtsi_integrate_defaults(&io);
+    io.steps = so->gen_steps;
+    if (mtsi_integrator_parse(so->gen_int, &io.kind))
+        return MTSI_EINVAL;
+    io.t0 = mtsi_generate_default_t0(&rw, V);
+    double *x = mtsi_malloc((size_t)(n * V) * sizeof(double));
+    if (!x)
+        return MTSI_ENOMEM;
+    double max_xr = 0;
+    int rc = mtsi_generate(*drift, V, &rw, &io, n, so->gen_batch, gen_seed(pt), x, &max_xr);
+    char *out = rc ? NULL : path_join(so->dir, pt->name, "_generated.h5");
+    char *tmp = out ? mtsi_out_tmpname(out) : NULL;
+    if (!rc && !tmp)
+        rc = MTSI_ENOMEM;
+    if (!rc) {
+        mtsi_ensemble e;
+        memset(&e, 0, sizeof e);
+        e.n = n;
+        e.dim = pt->p.dim;
+        e.L = pt->L;
+        e.V = V;
+        e.chi = mi->chi;
+        e.kappa = mi->kappa;
+        e.gamma = mi->gamma;
+        e.field_h = pt->h; /* the training law tilted by the reward: the point's law */
+        e.quad_a = pt->A;
+        snprintf(e.kind, sizeof e.kind, "generated");
+        e.configs = x;
+        hid_t f = mtsi_ensemble_write(tmp, &e, (long)gen_seed(pt), pt->gen_cmdline);
+        if (f < 0)
+            rc = mtsi_error_code() ? mtsi_error_code() : MTSI_EIO;
+        else {
+            static const char *inames[4] = {"euler", "heun", "rk4", "em"};
+            int w = 0;
+            w |= mtsi_h5_attr_set_string(f, "sampler", "interpolant");
+            w |= mtsi_h5_attr_set_string(f, "model", so->model);
+            w |= mtsi_h5_attr_set_string(f, "model_type", mi->model_type);
+            w |= mtsi_h5_attr_set_string(f, "path", "generate");
+            w |= mtsi_h5_attr_set_string(f, "integrator", inames[io.kind]);
+            w |= mtsi_h5_attr_set_long(f, "steps", io.steps);
+            w |= mtsi_h5_attr_set_long(f, "n_chains", 1);
+            w |= mtsi_h5_attr_set_double(f, "t_min", io.t0);
+            w |= mtsi_h5_attr_set_double(f, "reward_h", pt->rh);
+            w |= mtsi_h5_attr_set_double(f, "reward_a", pt->rA);
+            w |= mtsi_h5_attr_set_double(f, "max_abs_x_r", max_xr);
+            if (H5Fclose(f) < 0 || w)
+                rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
+        }
+        if (!rc)
+            rc = mtsi_out_commit(tmp, out);
+        else
+            unlink(tmp);
+    }
+    free(tmp);
+    free(out);
+    free(x);
+    return rc;
+}
+
+static int run_point(const sweep_opts *so, const point *pt, int st, int gst, mtsi_drift **drift,
+                     mtsi_model_info *mi)
+{
+    char *out = path_join(so->dir, pt->name, ".h5");
+    if (!out)
+        return MTSI_ENOMEM;
+    int rc = MTSI_OK;
+    if (st == ST_RESUME) {
+        rc = mtsi_run_resume(out, so->ckpt_every);
+    } else if (st == ST_TODO) {
+        mtsi_run_cfg cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.p = pt->p;
+        cfg.o = pt->o;
+        cfg.n = so->n_cfg;
+        cfg.chains = so->chains;
+        cfg.therm = so->therm;
+        cfg.thin = so->thin;
+        cfg.seed = pt->seed;
+        cfg.out = out;
+        cfg.force = 0;
+        cfg.ckpt_every = so->ckpt_every;
+        cfg.command_line = pt->cmdline;
+        rc = mtsi_run_mcmc(&cfg);
+    }
+    free(out);
+    if (!rc && gst == GEN_TODO && !mtsi_signal_pending())
+        rc = generate_point(so, pt, drift, mi);
+    return rc;
+}
+
+/* ---- summary ---------------------------------------------------------- */
+
+typedef struct {
+    int ok; /* analysed */
+    mtsi_analysis_row rows[MTSI_ENS_NROWS];
+    long n;
+    double max_xr;
+} point_stats;
+
+static int analyse(const char *path, point_stats *ps, int generated)
+{
+    memset(ps, 0, sizeof *ps);
+    mtsi_analysis_ens e;
+    int rc = mtsi_analysis_load(path, 0, &e);
+    if (!rc)
+        rc = mtsi_analysis_run(&e, MTSI_GAMMA_STAU, path, ps->rows);
+    if (!rc) {
+        ps->ok = 1;
+        ps->n = e.n;
+    }
+    mtsi_analysis_free(&e);
+    if (!rc && generated) {
+        hid_t f = mtsi_h5_open(path);
+        if (f >= 0) {
+            if (mtsi_h5_has_attr(f, "max_abs_x_r"))
+                mtsi_h5_attr_get_double(f, "max_abs_x_r", &ps->max_xr, path);
+            H5Fclose(f);
+        }
+    }
+    return rc;
+}
+
+enum { R_M, R_ABSM, R_M2, R_M4, R_E, R_U4, R_CHI, R_XI2 };
+
+static const mtsi_gamma_result *row(const point_stats *ps, int r)
+{
+    return ps->ok && ps->rows[r].ok ? &ps->rows[r].r : NULL;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static void json_num(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.17g", v);
+    else
+        fputs("null", f);
+}
+
+static void json_obs(FILE *f, const point_stats *ps)
+{
+    if (!ps->ok) {
+        fputs("null", f);
+        return;
+    }
+    fputc('{', f);
+    for (int r = 0; r < MTSI_ENS_NROWS; r++) {
+        const mtsi_gamma_result *g = row(ps, r);
+        fprintf(f, "%s", r ? ", " : "");
+        json_str(f, mtsi_analysis_row_names[r]);
+        fputs(": {\"mean\": ", f);
+        json_num(f, g ? g->value : NAN);
+        fputs(", \"err\": ", f);
+        json_num(f, g ? g->err : NAN);
+        fputs(", \"tau_int\": ", f);
+        json_num(f, g ? g->tau_int : NAN);
+        fputc('}', f);
+    }
+    fputc('}', f);
+}
+
+static double zscore(const point_stats *a, const point_stats *b, int r)
+{
+    const mtsi_gamma_result *x = row(a, r), *y = row(b, r);
+    return x && y ? mtsi_compare_z(x->value, x->err, y->value, y->err) : NAN;
+}
+
+/* The coupling axis along which U4 curves are crossed: the first coupling
+ * with several values (-1: none). */
+static int varied_axis(const sweep_opts *so)
+{
+    for (int c = 0; c < so->nc; c++)
+        if (so->n[AX_C0 + c] > 1)
+            return AX_C0 + c;
+    return -1;
+}
+
+static const char *axis_key(const sweep_opts *so, int a)
+{
+    if (a >= AX_C0 && a <= AX_C2)
+        return conv_key[so->conv][a - AX_C0];
+    return a == AX_H ? "field_h" : a == AX_A ? "quad_a" : "L";
+}
+
+typedef struct {
+    long L1, L2;
+    int rep; /* a point of the group (its other axes fix the group) */
+    mtsi_sweep_crossing c;
+} crossing;
+
+/* Indices of the L axis sorted by L. */
+static void sorted_axis(const sweep_opts *so, int a, int *order)
+{
+    int n = so->n[a];
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    for (int i = 1; i < n; i++) /* insertion sort: axes are short */
+        for (int j = i; j > 0 && so->v[a][order[j]] < so->v[a][order[j - 1]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+}
+
+/* Binder crossings of consecutive L (ascending) along the varied axis, for
+ * every combination of the other axes. */
+static int crossings(const sweep_opts *so, const point *pts, const point_stats *ps,
+                     crossing **out, int *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    int va = varied_axis(so), nL = so->n[AX_L];
+    if (nL < 2)
+        return MTSI_OK;
+    long ngroups = 1;
+    for (int a = AX_C0; a < NAX; a++)
+        if (a != va)
+            ngroups *= so->n[a];
+    int nv = va >= 0 ? so->n[va] : 1;
+    crossing *cr = calloc((size_t)(ngroups * (nL - 1)), sizeof *cr);
+    int *Lord = malloc((size_t)nL * sizeof(int));
+    int *vord = malloc((size_t)nv * sizeof(int));
+    double *buf = malloc((size_t)nv * 5 * sizeof(double));
+    if (!cr || !Lord || !vord || !buf) {
+        free(cr);
+        free(Lord);
+        free(vord);
+        free(buf);
+        return mtsi_error_set(MTSI_ENOMEM, "out of memory");
+    }
+    sorted_axis(so, AX_L, Lord);
+    if (va >= 0)
+        sorted_axis(so, va, vord);
+    else
+        vord[0] = 0;
+    int k = 0;
+    for (long g = 0; g < ngroups; g++) {
+        /* the group's indices on the axes other than L and va */
+        int idx[NAX] = {0};
+        long r = g;
+        for (int a = NAX - 1; a >= AX_C0; a--) {
+            if (a == va)
+                continue;
+            idx[a] = (int)(r % so->n[a]);
+            r /= so->n[a];
+        }
+        for (int l = 0; l + 1 < nL; l++) {
+            crossing *c = &cr[k++];
+            idx[AX_L] = Lord[l];
+            if (va >= 0)
+                idx[va] = 0;
+            c->rep = (int)grid_index(so, idx);
+            c->L1 = (long)so->v[AX_L][Lord[l]];
+            c->L2 = (long)so->v[AX_L][Lord[l + 1]];
+            if (va < 0) {
+                snprintf(c->c.reason, sizeof c->c.reason,
+                         "no coupling axis has more than one value");
+                continue;
+            }
+            double *x = buf, *u1 = buf + nv, *e1 = buf + 2 * nv, *u2 = buf + 3 * nv,
+                   *e2 = buf + 4 * nv;
+            int m = 0;
+            for (int j = 0; j < nv; j++) {
+                idx[va] = vord[j];
+                idx[AX_L] = Lord[l];
+                const mtsi_gamma_result *a = row(&ps[grid_index(so, idx)], R_U4);
+                idx[AX_L] = Lord[l + 1];
+                const mtsi_gamma_result *b = row(&ps[grid_index(so, idx)], R_U4);
+                if (!a || !b)
+                    continue;
+                x[m] = so->v[va][vord[j]];
+                u1[m] = a->value;
+                e1[m] = a->err;
+                u2[m] = b->value;
+                e2[m] = b->err;
+                m++;
+            }
+            if (m < 2) {
+                snprintf(c->c.reason, sizeof c->c.reason,
+                         "U4 known for both L at %d value%s of %s (points not done)", m,
+                         m == 1 ? "" : "s", axis_key(so, va));
+                continue;
+            }
+            if (mtsi_sweep_binder_crossing(m, x, u1, e1, u2, e2, &c->c))
+                snprintf(c->c.reason, sizeof c->c.reason, "%s", mtsi_error_msg());
+        }
+    }
+    (void)pts;
+    free(Lord);
+    free(vord);
+    free(buf);
+    *out = cr;
+    *nout = k;
+    return MTSI_OK;
+}
+
+static const char *status_name(int st, int res)
+{
+    if (st == ST_DONE)
+        return "done";
+    if (res == RES_FAIL)
+        return "failed";
+    if (res == RES_INTR || st == ST_RESUME)
+        return "checkpointed";
+    return "pending";
+}
+
+static const char *gen_status_name(int gst, int res)
+{
+    switch (gst) {
+    case GEN_DONE: return "done";
+    case GEN_UNREACHABLE: return "unreachable";
+    default: return res == RES_FAIL ? "failed" : "pending";
+    }
+}
+
+static void write_json(FILE *f, const sweep_opts *so, const point *pts, long npt, const int *st,
+                       const int *res, const int *gst, const int *gres, const point_stats *ps,
+                       const point_stats *gs, const crossing *cr, int ncr)
+{
+    long ndone = 0;
+    for (long k = 0; k < npt; k++)
+        ndone += st[k] == ST_DONE;
+    int va = varied_axis(so);
+    fprintf(f, "{\"mtsi_version\": ");
+    json_str(f, PACKAGE_VERSION);
+    fprintf(f, ", \"convention\": ");
+    json_str(f, conv_json[so->conv]);
+    fprintf(f, ", \"dim\": %ld, \"n\": %ld, \"chains\": %ld, \"sampler\": ", so->dim, so->n_cfg,
+            so->chains);
+    json_str(f, so->sampler);
+    fprintf(f, ", \"seed\": %llu, \"n_points\": %ld, \"n_done\": %ld, \"complete\": %s,\n",
+            (unsigned long long)so->seed, npt, ndone, ndone == npt ? "true" : "false");
+    fprintf(f, " \"error_method\": \"gamma\", \"generate_model\": ");
+    if (so->model)
+        json_str(f, so->model);
+    else
+        fputs("null", f);
+    fprintf(f, ",\n \"points\": [");
+    for (long k = 0; k < npt; k++) {
+        const point *pt = &pts[k];
+        fprintf(f, "%s\n  {\"index\": %ld, \"file\": ", k ? "," : "", k);
+        char fn[300];
+        snprintf(fn, sizeof fn, "%s.h5", pt->name);
+        json_str(f, fn);
+        fprintf(f, ", \"status\": ");
+        json_str(f, status_name(st[k], res[k]));
+        fprintf(f, ", \"L\": %ld, \"dim\": %d, \"chi\": ", pt->L, pt->p.dim);
+        json_num(f, pt->p.chi);
+        fputs(", \"kappa\": ", f);
+        json_num(f, pt->p.kappa);
+        fputs(", \"gamma\": ", f);
+        json_num(f, pt->p.gamma);
+        fputs(", \"m2\": ", f);
+        json_num(f, so->conv == CONV_ML ? pt->c[0] : NAN);
+        fputs(", \"lambda\": ", f);
+        json_num(f, so->conv == CONV_ML ? pt->c[1] : NAN);
+        fputs(", \"kappa_hop\": ", f);
+        json_num(f, so->conv == CONV_HOP ? pt->c[0] : NAN);
+        fputs(", \"lambda_hop\": ", f);
+        json_num(f, so->conv == CONV_HOP ? pt->c[1] : NAN);
+        fputs(", \"field_h\": ", f);
+        json_num(f, pt->h);
+        fputs(", \"quad_a\": ", f);
+        json_num(f, pt->A);
+        fprintf(f, ", \"seed\": %llu, \"n\": %ld,\n   \"observables\": ",
+                (unsigned long long)pt->seed, ps[k].ok ? ps[k].n : so->n_cfg);
+        json_obs(f, &ps[k]);
+        if (so->model) {
+            fputs(",\n   \"generated\": ", f);
+            if (gst[k] == GEN_NONE) {
+                fputs("null", f);
+            } else {
+                char gfn[300];
+                snprintf(gfn, sizeof gfn, "%s_generated.h5", pt->name);
+                fputs("{\"file\": ", f);
+                if (gst[k] == GEN_UNREACHABLE)
+                    fputs("null", f);
+                else
+                    json_str(f, gfn);
+                fputs(", \"status\": ", f);
+                json_str(f, gen_status_name(gst[k], gres[k]));
+                fputs(", \"reward_h\": ", f);
+                json_num(f, pt->rh);
+                fputs(", \"reward_a\": ", f);
+                json_num(f, pt->rA);
+                if (gst[k] == GEN_UNREACHABLE) {
+                    fprintf(f, ", \"reason\": ");
+                    char why[200];
+                    snprintf(why, sizeof why,
+                             "A = %.10g > 0 relative to the model's law is not reachable from "
+                             "noise (feasible only for alpha <= 1/(1 + sqrt(A)))",
+                             pt->rA);
+                    json_str(f, why);
+                }
+                fputs(", \"max_abs_x_r\": ", f);
+                json_num(f, gs[k].ok ? gs[k].max_xr : NAN);
+                fputs(", \"observables\": ", f);
+                json_obs(f, &gs[k]);
+                fputs(", \"z\": ", f);
+                if (gs[k].ok && ps[k].ok) {
+                    fputc('{', f);
+                    for (int r = 0; r < MTSI_ENS_NROWS; r++) {
+                        fprintf(f, "%s", r ? ", " : "");
+                        json_str(f, mtsi_analysis_row_names[r]);
+                        fputs(": ", f);
+                        json_num(f, zscore(&gs[k], &ps[k], r));
+                    }
+                    fputc('}', f);
+                } else {
+                    fputs("null", f);
+                }
+                fputc('}', f);
+            }
+        }
+        fputc('}', f);
+    }
+    fputs("\n ],\n \"binder_crossing\": ", f);
+    if (so->n[AX_L] < 2) {
+        fputs("null", f);
+    } else {
+        fputc('[', f);
+        for (int i = 0; i < ncr; i++) {
+            const crossing *c = &cr[i];
+            const point *rep = &pts[c->rep];
+            fprintf(f, "%s\n  {\"L1\": %ld, \"L2\": %ld, \"axis\": ", i ? "," : "", c->L1, c->L2);
+            if (va >= 0)
+                json_str(f, axis_key(so, va));
+            else
+                fputs("null", f);
+            for (int a = AX_C0; a < NAX; a++) {
+                if (a == va || (a >= AX_C0 && a <= AX_C2 && a - AX_C0 >= so->nc))
+                    continue;
+                fputs(", ", f);
+                json_str(f, axis_key(so, a));
+                fputs(": ", f);
+                json_num(f, so->v[a][rep->idx[a]]);
+            }
+            fputs(", \"value\": ", f);
+            json_num(f, c->c.found ? c->c.x : NAN);
+            fputs(", \"err\": ", f);
+            json_num(f, c->c.found ? c->c.x_err : NAN);
+            fputs(", \"u4\": ", f);
+            json_num(f, c->c.found ? c->c.u4 : NAN);
+            fputs(", \"u4_err\": ", f);
+            json_num(f, c->c.found ? c->c.u4_err : NAN);
+            fprintf(f, ", \"n_crossings\": %d, \"method\": \"linear interpolation of U4, linear "
+                       "error propagation\", \"reason\": ",
+                    c->c.ncross);
+            if (c->c.found)
+                fputs("null", f);
+            else
+                json_str(f, c->c.reason);
+            fputc('}', f);
+        }
+        fputs("\n ]", f);
+    }
+    fputs("\n}\n", f);
+}
+
+static void pm(char *buf, size_t n, const mtsi_gamma_result *g)
+{
+    if (g)
+        snprintf(buf, n, "%.5g +- %.2g", g->value, g->err);
+    else
+        snprintf(buf, n, "-");
+}
+
+static void table_row(FILE *f, const sweep_opts *so, long k, const point *pt, const char *status,
+                      const point_stats *ps)
+{
+    char a[48], b[48], c[48], t[24], num[40];
+    fprintf(f, "%5ld %5ld", k, pt->L);
+    for (int i = 0; i < so->nc; i++) {
+        fmt_num(num, sizeof num, pt->c[i]);
+        fprintf(f, " %10s", num);
+    }
+    fmt_num(num, sizeof num, pt->h);
+    fprintf(f, " %9s", num);
+    fmt_num(num, sizeof num, pt->A);
+    fprintf(f, " %7s", num);
+    pm(a, sizeof a, row(ps, R_ABSM));
+    pm(b, sizeof b, row(ps, R_CHI));
+    pm(c, sizeof c, row(ps, R_U4));
+    if (row(ps, R_ABSM))
+        snprintf(t, sizeof t, "%.2f", row(ps, R_ABSM)->tau_int);
+    else
+        snprintf(t, sizeof t, "-");
+    fprintf(f, "  %-20s %-20s %-20s %8s  %s\n", a, b, c, t, status);
+}
+
+static void table_header(FILE *f, const sweep_opts *so)
+{
+    fprintf(f, "%5s %5s", "idx", "L");
+    for (int i = 0; i < so->nc; i++)
+        fprintf(f, " %10s", conv_key[so->conv][i]);
+    fprintf(f, " %9s %7s  %-20s %-20s %-20s %8s  %s\n", "h", "A", "<|M|>", "chi_M", "U4",
+            "tau|M|", "status");
+}
+
+static void write_table(FILE *f, const sweep_opts *so, const point *pts, long npt, const int *st,
+                        const int *res, const int *gst, const int *gres, const point_stats *ps,
+                        const point_stats *gs, const crossing *cr, int ncr)
+{
+    long ndone = 0;
+    for (long k = 0; k < npt; k++)
+        ndone += st[k] == ST_DONE;
+    fprintf(f, "mtsi sweep: %ld of %ld points done, dim %ld, n %ld, sampler %s\n", ndone, npt,
+            so->dim, so->n_cfg, so->sampler);
+    fprintf(f, "errors: Gamma-method; tau|M| in stored configurations\n\n");
+    table_header(f, so);
+    for (long k = 0; k < npt; k++) {
+        table_row(f, so, k, &pts[k], status_name(st[k], res[k]), &ps[k]);
+        if (so->model && gst[k] != GEN_NONE) {
+            char z[96] = "";
+            if (gs[k].ok && ps[k].ok)
+                snprintf(z, sizeof z, "z: |M| %+.2f chi %+.2f U4 %+.2f", zscore(&gs[k], &ps[k], R_ABSM),
+                         zscore(&gs[k], &ps[k], R_CHI), zscore(&gs[k], &ps[k], R_U4));
+            else
+                snprintf(z, sizeof z, "generated %s", gen_status_name(gst[k], gres[k]));
+            table_row(f, so, k, &pts[k], z, &gs[k]);
+        }
+    }
+    if (so->n[AX_L] >= 2) {
+        int va = varied_axis(so);
+        fprintf(f, "\nBinder crossings%s%s:\n", va >= 0 ? " along " : "",
+                va >= 0 ? axis_key(so, va) : "");
+        for (int i = 0; i < ncr; i++) {
+            const crossing *c = &cr[i];
+            const point *rep = &pts[c->rep];
+            fprintf(f, "  L %ld/%ld", c->L1, c->L2);
+            for (int a = AX_C0; a < NAX; a++) {
+                if (a == va || (a >= AX_C0 && a <= AX_C2 && a - AX_C0 >= so->nc))
+                    continue;
+                fprintf(f, " %s %.10g", axis_key(so, a), so->v[a][rep->idx[a]]);
+            }
+            if (c->c.found)
+                fprintf(f, ": %s* = %.6g +- %.2g, U4* = %.4g +- %.2g%s\n", axis_key(so, va),
+                        c->c.x, c->c.x_err, c->c.u4, c->c.u4_err,
+                        c->c.ncross > 1 ? " (first of several crossings)" : "");
+            else
+                fprintf(f, ": none (%s)\n", c->c.reason);
+        }
+    }
+}
+
+/* Writes DIR/summary.json and DIR/summary.txt (temporary name + rename) and
+ * prints the table on stdout. */
+static int summarise(const sweep_opts *so, const point *pts, long npt, const int *st,
+                     const int *res, const int *gst, const int *gres)
+{
+    point_stats *ps = calloc((size_t)npt, sizeof *ps), *gs = calloc((size_t)npt, sizeof *gs);
+    if (!ps || !gs) {
+        free(ps);
+        free(gs);
+        return mtsi_error_set(MTSI_ENOMEM, "out of memory");
+    }
+    int rc = MTSI_OK;
+    for (long k = 0; k < npt && !rc; k++) {
+        if (st[k] == ST_DONE) {
+            char *p = path_join(so->dir, pts[k].name, ".h5");
+            rc = p ? analyse(p, &ps[k], 0) : MTSI_ENOMEM;
+            free(p);
+        }
+        if (!rc && gst[k] == GEN_DONE) {
+            char *p = path_join(so->dir, pts[k].name, "_generated.h5");
+            rc = p ? analyse(p, &gs[k], 1) : MTSI_ENOMEM;
+            free(p);
+        }
+    }
+    crossing *cr = NULL;
+    int ncr = 0;
+    if (!rc)
+        rc = crossings(so, pts, ps, &cr, &ncr);
+    const char *names[2] = {"summary.json", "summary.txt"};
+    for (int w = 0; w < 2 && !rc; w++) {
+        char *path = path_join(so->dir, names[w], "");
+        char *tmp = path ? mtsi_out_tmpname(path) : NULL;
+        FILE *f = tmp ? fopen(tmp, "w") : NULL;
+        if (!f) {
+            rc = mtsi_error_set(MTSI_EIO, "cannot write '%s' in --dir '%s'", names[w], so->dir);
+        } else {
+            if (w == 0)
+                write_json(f, so, pts, npt, st, res, gst, gres, ps, gs, cr, ncr);
+            else
+                write_table(f, so, pts, npt, st, res, gst, gres, ps, gs, cr, ncr);
+            if (ferror(f) | fclose(f))
+                rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
+            else
+                rc = mtsi_out_commit(tmp, path);
+            if (rc)
+                unlink(tmp);
+        }
+        free(tmp);
+        free(path);
+    }
+    if (!rc) {
+        write_table(stdout, so, pts, npt, st, res, gst, gres, ps, gs, cr, ncr);
+        fflush(stdout);
+    }
+    free(cr);
+    free(ps);
+    free(gs);
+    return rc;
+}
+
+/* ---- the command ------------------------------------------------------ */
+
+static int parse_options(int argc, char **argv, sweep_opts *so)
+{
+    const char *cspec[7] = {0}; /* chi kappa gamma m2 lambda khop lhop */
+    char optname[64];
+    optind = 1;
+    opterr = 0;
+    int ch, idx;
+    while ((ch = getopt_long(argc, argv, ":", longopts, &idx)) != -1) {
+        if (ch == '?')
+            return usage_fail("unknown option '%s'", argv[optind - 1]);
+        if (ch == ':')
+            return usage_fail("option '%s' needs a value", argv[optind - 1]);
+        snprintf(optname, sizeof optname, "--%s", longopts[idx].name);
+        int rc = MTSI_OK;
+        long lv = 0;
+        switch (ch) {
+        case O_CHI: case O_KAPPA: case O_GAMMA: case O_M2: case O_LAMBDA: case O_KHOP: case O_LHOP:
+            cspec[ch - O_CHI] = optarg;
+            break;
+        case O_DIM: rc = mtsi_parse_long_range(optname, optarg, 1, 3, &so->dim); break;
+        case O_L: so->spec[AX_L] = optarg; break;
+        case O_FIELD: so->spec[AX_H] = optarg; break;
+        case O_QUAD: so->spec[AX_A] = optarg; break;
+        case O_SAMPLER: so->sampler = optarg; break;
+        case O_DT: rc = mtsi_parse_finite(optname, optarg, &so->dt); so->s_dt = optarg; break;
+        case O_EPS: rc = mtsi_parse_finite(optname, optarg, &so->eps); so->s_eps = optarg; break;
+        case O_NLEAP:
+            rc = mtsi_parse_long_range(optname, optarg, 1, 100000, &so->nleap);
+            so->s_nleap = optarg;
+            break;
+        case O_M0: rc = mtsi_parse_finite(optname, optarg, &so->m0); so->s_m0 = optarg; break;
+        case O_CLUSTERS:
+            rc = mtsi_parse_long_range(optname, optarg, 0, 1L << 40, &so->clusters);
+            so->s_clusters = optarg;
+            break;
+        case O_TUNE: so->tune = 1; break;
+        case O_NOTUNE: so->tune = 0; break;
+        case O_TARGET:
+            rc = mtsi_parse_finite(optname, optarg, &so->target);
+            so->s_target = optarg;
+            break;
+        case O_N: rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 40, &so->n_cfg); break;
+        case O_CHAINS: rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 20, &so->chains); break;
+        case O_THERM: rc = mtsi_parse_long_range(optname, optarg, 0, 1L << 50, &so->therm); break;
+        case O_THIN: rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 40, &so->thin); break;
+        case O_SEED:
+            rc = mtsi_parse_long_range(optname, optarg, 0, (long)(~0UL >> 1), &lv);
+            so->seed = (uint64_t)lv;
+            break;
+        case O_THREADS: rc = mtsi_parse_long_range(optname, optarg, 1, 4096, &so->threads); break;
+        case O_CKPT:
+            rc = mtsi_parse_finite(optname, optarg, &so->ckpt_every);
+            if (!rc && so->ckpt_every < 0)
+                rc = mtsi_error_set(MTSI_EINVAL, "--checkpoint-every: must be >= 0, got %g",
+                                    so->ckpt_every);
+            break;
+        case O_DIR: so->dir = optarg; break;
+        case O_LIST: so->list = 1; break;
+        case O_TASK:
+            rc = mtsi_parse_long_range(optname, optarg, 0, 1L << 40, &so->task);
+            break;
+        case O_ALL: so->all = 1; break;
+        case O_COLLECT: so->collect = 1; break;
+        case O_QUIET: so->quiet = 1; break;
+        case O_GEN: so->model = optarg; break;
+        case O_GEN_N: rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 40, &so->gen_n); break;
+        case O_GEN_STEPS:
+            rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 30, &so->gen_steps);
+            break;
+        case O_GEN_INT: {
+            mtsi_integrator_kind k;
+            rc = mtsi_integrator_parse(optarg, &k);
+            if (!rc && k == MTSI_INTEGRATOR_EM)
+                rc = mtsi_error_set(MTSI_EINVAL, "--gen-integrator: euler, heun or rk4");
+            so->gen_int = optarg;
+            break;
+        }
+        case O_GEN_BATCH:
+            rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 20, &so->gen_batch);
+            break;
+        default: return usage_fail("unexpected option");
+        }
+        if (rc)
+            return fail();
+    }
+    if (optind < argc)
+        return usage_fail("unexpected argument '%s'", argv[optind]);
+    int have[3];
+    have[CONV_DIRECT] = cspec[0] || cspec[1] || cspec[2];
+    have[CONV_ML] = cspec[3] || cspec[4];
+    have[CONV_HOP] = cspec[5] || cspec[6];
+    if (have[0] + have[1] + have[2] != 1)
+        return usage_fail("give the couplings in exactly one convention: --chi/--kappa/--gamma, "
+                          "--m2/--lambda or --kappa-hop/--lambda-hop");
+    so->conv = have[CONV_DIRECT] ? CONV_DIRECT : have[CONV_ML] ? CONV_ML : CONV_HOP;
+    so->nc = so->conv == CONV_DIRECT ? 3 : 2;
+    const int first = so->conv == CONV_DIRECT ? 0 : so->conv == CONV_ML ? 3 : 5;
+    for (int c = 0; c < so->nc; c++) {
+        so->spec[AX_C0 + c] = cspec[first + c];
+        if (!cspec[first + c])
+            return usage_fail("--%s is missing (the %s convention needs %s)",
+                              conv_opt[so->conv][c], conv_json[so->conv],
+                              so->nc == 3 ? "--chi, --kappa and --gamma"
+                              : so->conv == CONV_ML ? "--m2 and --lambda"
+                                                    : "--kappa-hop and --lambda-hop");
+    }
+    for (int a = 0; a < NAX; a++) {
+        char opt[48];
+        if (a >= AX_C0 && a <= AX_C2 && a - AX_C0 >= so->nc) {
+            so->v[a] = malloc(sizeof(double));
+            if (!so->v[a])
+                return fail();
+            so->v[a][0] = NAN;
+            so->n[a] = 1;
+            continue;
+        }
+        const char *defaults[NAX] = {"16", NULL, NULL, NULL, "0", "0"};
+        const char *spec = so->spec[a] ? so->spec[a] : defaults[a];
+        if (a >= AX_C0 && a <= AX_C2)
+            snprintf(opt, sizeof opt, "--%s", conv_opt[so->conv][a - AX_C0]);
+        else
+            snprintf(opt, sizeof opt, "%s", a == AX_L ? "--L" : a == AX_H ? "--field" : "--quad");
+        if (mtsi_sweep_axis_parse(opt, spec, a == AX_L, &so->v[a], &so->n[a]))
+            return fail();
+        if (a == AX_L)
+            for (int i = 0; i < so->n[a]; i++)
+                if (so->v[a][i] < 2 || so->v[a][i] > (double)(1L << 20)) {
+                    mtsi_error_set(MTSI_EINVAL, "--L: %.10g is out of range [2, %ld]", so->v[a][i],
+                                   1L << 20);
+                    return fail();
+                }
+    }
+    if (!so->list && !so->dir)
+        return usage_fail("--dir DIR is required");
+    if (so->n_cfg < 0)
+        return usage_fail("--n N is required");
+    if (so->chains > so->n_cfg)
+        return usage_fail("--chains: %ld chains for %ld configurations", so->chains, so->n_cfg);
+    if (so->gen_n < 0)
+        so->gen_n = so->n_cfg;
+    if (!so->model && (so->gen_int || so->gen_steps > 0 || so->gen_batch > 0))
+        return usage_fail("--gen-* options go with --generate MODEL.h5");
+    if (so->gen_steps <= 0)
+        so->gen_steps = 50;
+    if (so->gen_batch <= 0)
+        so->gen_batch = 64;
+    if (!so->gen_int)
+        so->gen_int = "heun";
+    return 0;
+}
+
+static void free_opts(sweep_opts *so)
+{
+    for (int a = 0; a < NAX; a++)
+        free(so->v[a]);
+}
+
+static void free_points(point *pts, long npt)
+{
+    for (long k = 0; pts && k < npt; k++) {
+        free(pts[k].cmdline);
+        free(pts[k].gen_cmdline);
+    }
+    free(pts);
+}
+
+static void list_points(const sweep_opts *so, const point *pts, long npt)
+{
+    printf("# %ld points (indices for --task-id and SLURM arrays: 0-%ld)\n", npt, npt - 1);
+    printf("# index file seed | equivalent command (run in --dir)\n");
+    for (long k = 0; k < npt; k++)
+        printf("%ld %s.h5 %llu | mtsi %s\n", k, pts[k].name, (unsigned long long)pts[k].seed,
+               pts[k].cmdline);
+    (void)so;
+}
+
+/* The sweep proper; every rank runs it. */
+static int sweep(int argc, char **argv)
+{
+    sweep_opts so;
+    memset(&so, 0, sizeof so);
+    so.dim = 2;
+    so.n_cfg = -1;
+    so.chains = 1;
+    so.therm = 1000;
+    so.thin = 10;
+    so.seed = 1;
+    so.ckpt_every = 60;
+    so.sampler = "fahmc";
+    so.tune = -1;
+    so.task = -1;
+    so.gen_n = -1;
+    int rc = parse_options(argc, argv, &so);
+    point *pts = NULL;
+    long npt = 0;
+    int *st = NULL, *gst = NULL, *res = NULL;
+    mtsi_model_info mi;
+    memset(&mi, 0, sizeof mi);
+    mtsi_drift *drift = NULL;
+    if (rc)
+        goto done;
+    if (so.threads > 0)
+        omp_set_num_threads((int)so.threads);
+    npt = grid_size(&so);
+    pts = calloc((size_t)npt, sizeof *pts);
+    if (!pts) {
+        rc = mtsi_error_set(MTSI_ENOMEM, "out of memory for %ld points", npt);
+        rc = fail();
+        goto done;
+    }
+    if (grid_build(&so, pts, npt)) {
+        rc = fail();
+        goto done;
+    }
+    for (long k = 1; k < npt; k++) /* names are rounded values: check them unique */
+        for (long j = 0; j < k && npt <= 20000; j++)
+            if (!strcmp(pts[k].name, pts[j].name)) {
+                mtsi_error_set(MTSI_EINVAL, "points %ld and %ld have the same file name '%s'", j,
+                               k, pts[k].name);
+                rc = fail();
+                goto done;
+            }
+    if (so.list) {
+        if (g_rank == 0)
+            list_points(&so, pts, npt);
+        goto done;
+    }
+    /* one point per SLURM array task unless told otherwise */
+    if (so.task < 0 && !so.all && !so.collect) {
+        const char *env = getenv("SLURM_ARRAY_TASK_ID");
+        if (env && *env && mtsi_parse_long_range("SLURM_ARRAY_TASK_ID", env, 0, 1L << 40, &so.task)) {
+            rc = fail();
+            goto done;
+        }
+    }
+    if (so.all || so.collect)
+        so.task = -1;
+    if (so.task >= npt) {
+        rc = usage_fail("--task-id %ld is out of range: the grid has %ld points (0-%ld)", so.task,
+                        npt, npt - 1);
+        goto done;
+    }
+    if (so.task >= 0 && g_size > 1) {
+        rc = usage_fail("--task-id runs one point; start it without mpirun, or give --all to "
+                        "spread the grid over the %d ranks",
+                        g_size);
+        goto done;
+    }
+    st = calloc((size_t)npt, sizeof(int));
+    gst = calloc((size_t)npt, sizeof(int));
+    res = calloc((size_t)npt * 2, sizeof(int));
+    if (!st || !gst || !res) {
+        mtsi_error_set(MTSI_ENOMEM, "out of memory for %ld points", npt);
+        rc = fail();
+        goto done;
+    }
+    int *gres = res + npt;
+    /* rank 0 prepares the directory, reads the model and scans; everyone
+     * then works from its verdict */
+    int hdr[2] = {0, 0};
+    if (g_rank == 0) {
+        hdr[0] = make_dir(so.dir);
+        if (!hdr[0] && so.model)
+            hdr[0] = model_info_read(so.model, &mi);
+    }
+    par_bcast(hdr, sizeof hdr);
+    if (hdr[0]) {
+        if (g_rank != 0)
+            mtsi_error_set(hdr[0], "failed on rank 0");
+        rc = fail();
+        goto done;
+    }
+    par_bcast(&mi, sizeof mi);
+    if (so.model) {
+        long nmatch = 0;
+        for (long k = 0; k < npt; k++) {
+            point *pt = &pts[k];
+            if (!model_matches(&mi, pt))
+                continue;
+            nmatch++;
+            pt->rh = pt->h - mi.field_h;
+            pt->rA = pt->A - mi.quad_a;
+            /* A > 0 needs alpha <= 1/(1 + sqrt(A)): generation starts at alpha = 1 */
+            gst[k] = pt->rA > 0 ? GEN_UNREACHABLE : GEN_TODO;
+            mtsi_reward rw = {pt->rh, pt->rA, NULL, NULL};
+            pt->gen_cmdline = sample_command(&so, pt, mtsi_generate_default_t0(&rw, pt->p.V));
+            if (!pt->gen_cmdline) {
+                rc = fail();
+                goto done;
+            }
+        }
+        if (!nmatch) {
+            rc = usage_fail("--generate: model '%s' (L = %ld, dim %d, chi %.10g, kappa %.10g, "
+                            "gamma %.10g) matches no grid point",
+                            so.model, mi.L, mi.dim, mi.chi, mi.kappa, mi.gamma);
+            goto done;
+        }
+    }
+    if (g_rank == 0)
+        hdr[0] = scan(&so, pts, npt, so.task, st, gst);
+    par_bcast(hdr, sizeof hdr);
+    if (hdr[0]) {
+        if (g_rank != 0)
+            mtsi_error_set(hdr[0], "failed on rank 0");
+        rc = fail();
+        goto done;
+    }
+    par_bcast(st, (size_t)npt * sizeof(int));
+    par_bcast(gst, (size_t)npt * sizeof(int));
+
+    /* Work: the pending points, largest lattices first, dealt round-robin.
+     * The deal depends only on the scan, so every rank agrees on it. */
+    long *work = malloc((size_t)npt * sizeof(long));
+    if (!work) {
+        mtsi_error_set(MTSI_ENOMEM, "out of memory");
+        rc = fail();
+        goto done;
+    }
+    long nwork = 0;
+    for (long k = 0; k < npt && !so.collect; k++)
+        if ((so.task < 0 || k == so.task) && (st[k] != ST_DONE || gst[k] == GEN_TODO))
+            work[nwork++] = k;
+    for (long i = 1; i < nwork; i++) /* stable insertion sort by decreasing V */
+        for (long j = i; j > 0 && pts[work[j]].p.V > pts[work[j - 1]].p.V; j--) {
+            long t = work[j];
+            work[j] = work[j - 1];
+            work[j - 1] = t;
+        }
+    mtsi_signal_install();
+    int interrupted = 0, failed = 0;
+    for (long i = g_rank; i < nwork && !interrupted; i += g_size) {
+        long k = work[i];
+        if (mtsi_signal_pending()) {
+            interrupted = 1;
+            break;
+        }
+        double t0 = mtsi_wtime();
+        int prc = run_point(&so, &pts[k], st[k], gst[k], &drift, &mi);
+        int *slot = st[k] != ST_DONE ? &res[k] : &gres[k];
+        if (prc == MTSI_EINTR) {
+            *slot = RES_INTR;
+            interrupted = 1;
+            if (!so.quiet)
+                fprintf(stderr, "mtsi sweep: rank %d: point %ld %s: %s\n", g_rank, k, pts[k].name,
+                        mtsi_error_msg());
+        } else if (prc) {
+            /* the MCMC may be done while the generation failed */
+            char *out = path_join(so.dir, pts[k].name, ".h5");
+            if (st[k] != ST_DONE && out && access(out, F_OK) == 0)
+                res[k] = RES_OK, gres[k] = RES_FAIL;
+            else
+                *slot = RES_FAIL;
+            free(out);
+            failed = 1;
+            fprintf(stderr, "mtsi sweep: rank %d: point %ld %s failed: %s\n", g_rank, k,
+                    pts[k].name, mtsi_error_msg());
+        } else {
+            res[k] = RES_OK;
+            if (gst[k] == GEN_TODO)
+                gres[k] = RES_OK;
+            if (!so.quiet)
+                fprintf(stderr, "mtsi sweep: rank %d: point %ld %s done in %.1f s\n", g_rank, k,
+                        pts[k].name, mtsi_wtime() - t0);
+        }
+    }
+    free(work);
+    int flags[2] = {interrupted, failed};
+    par_max(res, (int)npt * 2);
+    par_max(flags, 2);
+    for (long k = 0; k < npt; k++) {
+        if (res[k] == RES_OK)
+            st[k] = ST_DONE;
+        if (gres[k] == RES_OK)
+            gst[k] = GEN_DONE;
+    }
+    if (g_rank == 0) {
+        int src;
+        if (so.task >= 0) {
+            /* one array task: this point's row; the summary is made by a
+             * final `--collect` run (tasks run concurrently) */
+            point_stats ps, gs;
+            memset(&ps, 0, sizeof ps);
+            memset(&gs, 0, sizeof gs);
+            char *p = path_join(so.dir, pts[so.task].name, ".h5");
+            src = st[so.task] == ST_DONE && p ? analyse(p, &ps, 0) : MTSI_OK;
+            free(p);
+            if (!src && gst[so.task] == GEN_DONE) {
+                p = path_join(so.dir, pts[so.task].name, "_generated.h5");
+                src = p ? analyse(p, &gs, 1) : MTSI_ENOMEM;
+                free(p);
+            }
+            if (!src) {
+                table_header(stdout, &so);
+                table_row(stdout, &so, so.task, &pts[so.task],
+                          status_name(st[so.task], res[so.task]), &ps);
+                if (gst[so.task] == GEN_DONE)
+                    table_row(stdout, &so, so.task, &pts[so.task], "generated", &gs);
+            }
+        } else {
+            src = summarise(&so, pts, npt, st, res, gst, gres);
+        }
+        if (src) {
+            rc = fail();
+            goto done;
+        }
+        if (so.collect) {
+            long missing = 0;
+            for (long k = 0; k < npt; k++)
+                missing += st[k] != ST_DONE;
+            if (missing)
+                fprintf(stderr, "mtsi sweep: %ld of %ld points are not done yet\n", missing, npt);
+        }
+    }
+    rc = flags[0] ? 130 : flags[1] ? 1 : 0;
+done:
+    mtsi_drift_free(drift);
+    free(st);
+    free(gst);
+    free(res);
+    free_points(pts, npt);
+    free_opts(&so);
+    return rc;
+}
+
+int mtsi_cmd_sweep(int argc, char **argv)
+{
+    if (mtsi_cmd_wants_help(argc, argv)) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    par_start();
+    int rc = sweep(argc, argv);
+    par_end();
+    return rc;
+}

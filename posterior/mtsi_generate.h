@@ -1,0 +1,30 @@
+/* Generation from noise with a model's drift, optionally tilted by a
+ * reward (SPEC.md sections 1.1 and 2): the generation path
+ * alpha_t = (1 - t) 1, integrated in batches. Batch k (samples
+ * k*batch .. k*batch + batch - 1) draws its noise from random stream k of
+ * `seed`, the scheme of `mtsi sample --path generate`, so the two give the
+ * same configurations for the same drift, reward, options and seed. */
+#ifndef MTSI_GENERATE_H
+#define MTSI_GENERATE_H
+
+#include <stdint.h>
+
+#include "mtsi_interp.h"
+#include "mtsi_posterior.h"
+
+/* t_min that `mtsi sample` uses by default for a reward: 1e-3 when some
+ * site has A = 0 and h != 0 (x_r diverges at alpha = 1), else 0. */
+double mtsi_generate_default_t0(const mtsi_reward *r, long V);
+
+/* Draws n samples of V sites into x[n][V]. r = NULL (or a zero reward)
+ * samples the model's own law; otherwise the posterior drift is used after
+ * mtsi_posterior_check (an infeasible reward, e.g. A > 0 from noise, is
+ * an MTSI_EINVAL error stating the admissible alpha range, before any
+ * sampling). io->t0 is the path's start. max_xr (may be NULL) receives the
+ * largest |x_r| fed to the drift (0 without a reward). Polls
+ * mtsi_signal_pending() between batches: MTSI_EINTR, x incomplete. A
+ * non-finite sample is MTSI_EFAIL. */
+int mtsi_generate(mtsi_drift *drift, long V, const mtsi_reward *r, const mtsi_integrate_opts *io,
+                  long n, long batch, uint64_t seed, double *x, double *max_xr);
+
+#endif
