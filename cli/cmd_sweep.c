@@ -773,12 +773,21 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* The shortest of %.15g .. %.17g that reads back as v (4.4, not
+ * 4.4000000000000004); null for a missing value. */
 static void json_num(FILE *f, double v)
 {
-    if (isfinite(v))
-        fprintf(f, "%.17g", v);
-    else
+    if (!isfinite(v)) {
         fputs("null", f);
+        return;
+    }
+    char buf[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    fputs(buf, f);
 }
 
 static void json_obs(FILE *f, const point_stats *ps)
@@ -1592,9 +1601,8 @@ static int sweep(int argc, char **argv)
         if (prc == MTSI_EINTR) {
             *slot = RES_INTR;
             interrupted = 1;
-            if (!so.quiet)
-                fprintf(stderr, "mtsi sweep: rank %d: point %ld %s: %s\n", g_rank, k, pts[k].name,
-                        mtsi_error_msg());
+            fprintf(stderr, "mtsi sweep: rank %d: point %ld %s: %s\n", g_rank, k, pts[k].name,
+                    mtsi_error_msg());
         } else if (prc) {
             /* the MCMC may be done while the generation failed */
             char *out = path_join(so.dir, pts[k].name, ".h5");
@@ -1663,6 +1671,9 @@ static int sweep(int argc, char **argv)
                 fprintf(stderr, "mtsi sweep: %ld of %ld points are not done yet\n", missing, npt);
         }
     }
+    if (flags[0] && g_rank == 0)
+        fprintf(stderr, "mtsi sweep: interrupted; finished points are kept and checkpointed ones "
+                        "resume: run the same command again to continue\n");
     rc = flags[0] ? 130 : flags[1] ? 1 : 0;
 done:
     mtsi_drift_free(drift);
