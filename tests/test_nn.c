@@ -5,6 +5,7 @@
  * Gradients are checked in double precision by test_nn_grad. */
 #include "config.h"
 #include "mtsi_nn.h"
+#include "nn_internal.h"
 #include "mtsi_err.h"
 #include "mtsi_h5.h"
 #include "mtsi_rng.h"
@@ -55,6 +56,106 @@ static real *rnd(mtsi_rng *r, long n, int uniform)
         p[i] = uniform ? (real)mtsi_rng_uniform(r) : (real)mtsi_rng_normal(r);
     return p;
 }
+
+/* ---- Winograd F(4×4,3×3) against im2col in float32 ------------------------
+ *
+ * The transforms of F(4×4,3×3) amplify float rounding (the points ±2 give
+ * coefficients up to 8 and 1/24). One 64→64-channel 3×3 layer with
+ * unit-variance inputs and the default initialisation, compared with the
+ * im2col path on forward output, input gradient and weight gradient:
+ * max |Winograd − im2col| / max |im2col| must stay below 2e-5 (observed
+ * 3e-6 to 6e-6 on the first case; a wrong transform gives O(1)). */
+
+static void conv_layer(nn_graph *g, int wino, int cin, int cout, int pad, int batch, int h, int w)
+{
+    memset(g, 0, sizeof *g);
+    g->wino = wino;
+    int x = nn_graph_input(g, cin, 0);
+    ck_assert_int_ge(nn_graph_conv(g, x, cout, 3, 3, pad), 0);
+    ck_assert_int_eq(nn_graph_finish(g, 5), MTSI_OK);
+    ck_assert_int_eq(nn_graph_plan(g, batch, h, w), MTSI_OK);
+    ck_assert_int_eq(g->nodes[1].wino > 0, wino > 0);
+}
+
+static double rel_diff(const real *a, const real *b, long n)
+{
+    double m = 0, d = 0;
+    for (long i = 0; i < n; i++) {
+        m = fmax(m, fabs(b[i]));
+        d = fmax(d, fabs((double)a[i] - b[i]));
+    }
+    return d / m;
+}
+
+START_TEST(winograd_vs_im2col_float)
+{
+    static const struct {
+        int pad, batch, h, w;
+    } cases[] = {{MTSI_NN_PAD_CIRCULAR, 4, 32, 32}, {MTSI_NN_PAD_ZERO, 3, 16, 16},
+                 {MTSI_NN_PAD_CIRCULAR, 5, 8, 8},  {MTSI_NN_PAD_ZERO, 2, 13, 10}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int cin = 64, cout = 64, N = cases[c].batch, h = cases[c].h, w = cases[c].w;
+        nn_graph gw, gd;
+        conv_layer(&gw, 1, cin, cout, cases[c].pad, N, h, w);
+        conv_layer(&gd, -1, cin, cout, cases[c].pad, N, h, w);
+        ck_assert_int_eq(memcmp(gw.param, gd.param, (size_t)gw.nparam * sizeof(real)), 0);
+        mtsi_rng r;
+        mtsi_rng_seed(&r, 99, c);
+        long nx = (long)N * cin * h * w, ny = (long)N * cout * h * w;
+        real *x = rnd(&r, nx, 0), *dy = rnd(&r, ny, 0);
+        for (int k = 0; k < gw.nparam - gw.nodes[1].nw; k++) /* non-zero biases */
+            gw.param[gw.nodes[1].nw + k] = gd.param[gd.nodes[1].nw + k] = (real)(0.1 * k);
+        nn_graph *gs[2] = {&gw, &gd};
+        for (int k = 0; k < 2; k++) {
+            memcpy(gs[k]->nodes[0].y, x, (size_t)nx * sizeof(real));
+            nn_graph_forward(gs[k]);
+            memcpy(gs[k]->nodes[1].dy, dy, (size_t)ny * sizeof(real));
+            memset(gs[k]->grad, 0, (size_t)gs[k]->nparam * sizeof(real));
+            nn_graph_backward(gs[k]);
+        }
+        double ey = rel_diff(gw.nodes[1].y, gd.nodes[1].y, ny);
+        double ex = rel_diff(gw.nodes[0].dy, gd.nodes[0].dy, nx);
+        double eW = rel_diff(gw.grad, gd.grad, gw.nodes[1].nw);
+        double eb = rel_diff(gw.grad + gw.nodes[1].nw, gd.grad + gd.nodes[1].nw, cout);
+        ck_assert_msg(ey < 2e-5 && ex < 2e-5 && eW < 2e-5 && eb < 2e-5,
+                      "case %zu: Winograd vs im2col relative error y %.2e dx %.2e dW %.2e db %.2e",
+                      c, ey, ex, eW, eb);
+        free(x), free(dy);
+        nn_graph_release(&gw);
+        nn_graph_release(&gd);
+    }
+}
+END_TEST
+
+/* Forward and backward twice on the same planned network give the same
+ * bits (fixed thread count), and once planned nothing depends on the
+ * history: a forward of other inputs in between changes nothing. */
+START_TEST(repeatable_bitwise)
+{
+    mtsi_nn_net *net = make_net("width=16,mult=1-2,groups=4,cond=2", 3);
+    int N = 5, H = 12, W = 8;
+    ck_assert_int_eq(mtsi_nn_net_plan(net, N, H, W), MTSI_OK);
+    mtsi_rng r;
+    mtsi_rng_seed(&r, 4, 0);
+    long n = (long)N * H * W, np = mtsi_nn_net_nparam(net);
+    real *x = rnd(&r, n, 0), *al = rnd(&r, n, 1), *c = rnd(&r, 2 * N, 0), *dy = rnd(&r, n, 0);
+    real *y1 = malloc(n * sizeof *y1), *y2 = malloc(n * sizeof *y2), *x2 = rnd(&r, n, 0);
+    real *g1 = malloc(np * sizeof *g1), *dx1 = malloc(n * sizeof *dx1), *dx2 = malloc(n * sizeof *dx2);
+    ck_assert_int_eq(mtsi_nn_net_forward(net, x, al, c, y1), MTSI_OK);
+    ck_assert_int_eq(mtsi_nn_net_backward(net, dy, 0, dx1, NULL, NULL), MTSI_OK);
+    memcpy(g1, mtsi_nn_net_grads(net), np * sizeof *g1);
+    ck_assert_int_eq(mtsi_nn_net_forward(net, x2, al, c, y2), MTSI_OK);
+    ck_assert_int_eq(mtsi_nn_net_backward(net, y2, 0, dx2, NULL, NULL), MTSI_OK);
+    ck_assert_int_eq(mtsi_nn_net_forward(net, x, al, c, y2), MTSI_OK);
+    ck_assert_int_eq(mtsi_nn_net_backward(net, dy, 0, dx2, NULL, NULL), MTSI_OK);
+    ck_assert_int_eq(memcmp(y1, y2, n * sizeof *y1), 0);
+    ck_assert_int_eq(memcmp(dx1, dx2, n * sizeof *dx1), 0);
+    ck_assert_int_eq(memcmp(g1, mtsi_nn_net_grads(net), np * sizeof *g1), 0);
+    free(x), free(al), free(c), free(dy), free(y1), free(y2), free(x2), free(g1), free(dx1),
+        free(dx2);
+    mtsi_nn_net_free(net);
+}
+END_TEST
 
 /* ---- architecture strings ---------------------------------------------- */
 
@@ -616,6 +717,8 @@ int main(void)
     tcase_add_test(t, resume_bitwise);
     tcase_add_test(t, malformed_checkpoints);
     tcase_add_test(t, learns_tiny_batch);
+    tcase_add_test(t, winograd_vs_im2col_float);
+    tcase_add_test(t, repeatable_bitwise);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -108,17 +108,24 @@ static void graph_free(nn_graph *g)
 
 static void setup(void) { mtsi_rng_seed(&rng, 12345, 0); }
 
-/* conv: kernel h, w, padding, grid (par: split tiny batches over threads) */
-static void conv_case(int kh, int kw, int pad, int h, int w)
+/* conv: kernel h, w, padding, grid (par: split tiny batches over threads);
+ * wino: 0 automatic choice, 1 Winograd F(4×4,3×3) for 3×3 kernels on any
+ * grid, -1 im2col always. */
+static void conv_case_alg(int kh, int kw, int pad, int h, int w, int wino)
 {
     nn_graph *g = graph_new();
     g->par_min = -1;
+    g->wino = wino;
     int x = nn_graph_input(g, 3, 0);
     ck_assert_int_ge(nn_graph_conv(g, x, 4, kh, kw, pad), 0);
     ck_assert_int_eq(nn_graph_finish(g, 1), MTSI_OK);
     gradcheck(g, 3, h, w);
+    if (kh == 3 && kw == 3 && wino >= 0)
+        ck_assert_int_eq(g->nodes[1].wino > 0, wino > 0 || (h >= 4 && w >= 4));
     graph_free(g);
 }
+
+static void conv_case(int kh, int kw, int pad, int h, int w) { conv_case_alg(kh, kw, pad, h, w, 0); }
 
 START_TEST(grad_conv3_circular) { conv_case(3, 3, MTSI_NN_PAD_CIRCULAR, 5, 6); }
 END_TEST
@@ -138,6 +145,36 @@ START_TEST(grad_conv_path)
 {
     conv_case(1, 5, MTSI_NN_PAD_ZERO, 1, 9);
     conv_case(3, 3, MTSI_NN_PAD_ZERO, 1, 9);
+}
+END_TEST
+
+/* Winograd forward, input gradient and weight gradient, both paddings: on
+ * grids that are and are not multiples of the 4×4 output tile, narrower
+ * than a tile (the wrap reaches around more than once), a 1-D path, and
+ * with more tiles than one chunk (several chunks per thread). The same
+ * cases through im2col for comparison. */
+START_TEST(grad_conv_winograd)
+{
+    static const int grids[][2] = {{4, 4}, {5, 6}, {8, 8}, {7, 9}, {3, 2}, {1, 9}, {2, 5}};
+    for (int p = 0; p < 2; p++)
+        for (size_t k = 0; k < sizeof grids / sizeof grids[0]; k++) {
+            conv_case_alg(3, 3, p, grids[k][0], grids[k][1], 1);
+            conv_case_alg(3, 3, p, grids[k][0], grids[k][1], -1);
+        }
+}
+END_TEST
+
+START_TEST(grad_conv_winograd_chunks)
+{
+    /* 3 samples × 36 tiles: chunks of 64 tiles across sample boundaries */
+    nn_graph *g = graph_new();
+    g->par_min = -1;
+    g->wino = 1;
+    int x = nn_graph_input(g, 2, 0);
+    ck_assert_int_ge(nn_graph_conv(g, x, 3, 3, 3, MTSI_NN_PAD_CIRCULAR), 0);
+    ck_assert_int_eq(nn_graph_finish(g, 1), MTSI_OK);
+    gradcheck(g, 3, 22, 23);
+    graph_free(g);
 }
 END_TEST
 
@@ -308,6 +345,8 @@ int main(void)
     tcase_add_test(t, grad_conv_wide_kernel_circular);
     tcase_add_test(t, grad_conv_wide_kernel_zero);
     tcase_add_test(t, grad_conv_path);
+    tcase_add_test(t, grad_conv_winograd);
+    tcase_add_test(t, grad_conv_winograd_chunks);
     tcase_add_test(t, grad_linear);
     tcase_add_test(t, grad_silu);
     tcase_add_test(t, grad_gnorm);

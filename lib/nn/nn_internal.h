@@ -56,6 +56,7 @@ struct nn_node {
     int groups;         /* gnorm */
     int fh, fw;         /* pool/up factors; pool 0: 2 on each axis > 1 */
     int ref;            /* up: node whose h×w is the target, -1: use fh, fw */
+    int wino;           /* conv: Winograd F(4×4,3×3) chunk of tiles (0: im2col) */
     long poff, np;      /* parameters */
     long nw;            /* leading parameters subject to weight decay */
     long ws;            /* per-thread scratch (elements) needed */
@@ -87,6 +88,8 @@ struct nn_graph {
     /* plan */
     int batch, h, w, nthreads;
     long par_min;         /* 0: NN_PAR_MIN */
+    int wino;             /* 3×3 convolutions: 0 auto, 1 always Winograd,
+                           * -1 never (tests compare the two paths) */
     long wsize;           /* scratch per thread */
     nn_real *work;        /* nthreads × wsize */
     nn_real *arena;       /* every y, dy, aux */
