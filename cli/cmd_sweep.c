@@ -237,6 +237,21 @@ static int mpi_launched(void)
 }
 #endif
 
+/* Several copies started by a launcher in a build without MPI would all
+ * run every point into the same files. */
+static int par_unsupported(void)
+{
+#ifdef MTSI_HAVE_MPI
+    return 0;
+#else
+    const char *v[3] = {getenv("OMPI_COMM_WORLD_SIZE"), getenv("PMI_SIZE"), getenv("PMIX_SIZE")};
+    for (int i = 0; i < 3; i++)
+        if (v[i] && atol(v[i]) > 1)
+            return 1;
+    return 0;
+#endif
+}
+
 static void par_start(void)
 {
 #ifdef MTSI_HAVE_MPI
@@ -302,6 +317,17 @@ static void par_max(int *v, int n)
 /* ---- grid ----------------------------------------------------------- */
 
 static void fmt_num(char *buf, size_t n, double v) { snprintf(buf, n, "%.10g", v); }
+
+/* The shortest of %.15g .. %.17g that reads back as v (0.1, not
+ * 0.10000000000000001). */
+static void fmt_exact(char *buf, size_t n, double v)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+}
 
 /* The file name of a point: dimension (when not 2), L, couplings, h, and A
  * when nonzero, e.g. L16_m2-4_lambda4.6_h0.02. */
@@ -519,8 +545,13 @@ static char *sample_command(const sweep_opts *so, const point *pt, double t0)
                "--seed %llu",
            so->model, so->gen_n, so->gen_int, so->gen_steps, so->gen_batch,
            (unsigned long long)(pt->seed ^ 0x67656e6572617465ULL) >> 1);
-    if (pt->rh != 0 || pt->rA != 0)
-        sb_add(&b, " --field %.17g --quad %.17g --t-min %.17g", pt->rh, pt->rA, t0);
+    if (pt->rh != 0 || pt->rA != 0) {
+        char h[40], A[40], t[40];
+        fmt_exact(h, sizeof h, pt->rh);
+        fmt_exact(A, sizeof A, pt->rA);
+        fmt_exact(t, sizeof t, t0);
+        sb_add(&b, " --field %s --quad %s --t-min %s", h, A, t);
+    }
     sb_add(&b, " --out %s_generated.h5", pt->name);
     if (!b.s)
         mtsi_error_set(MTSI_ENOMEM, "out of memory");
@@ -773,20 +804,14 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* The shortest of %.15g .. %.17g that reads back as v (4.4, not
- * 4.4000000000000004); null for a missing value. */
 static void json_num(FILE *f, double v)
 {
+    char buf[40];
     if (!isfinite(v)) {
         fputs("null", f);
         return;
     }
-    char buf[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
+    fmt_exact(buf, sizeof buf, v);
     fputs(buf, f);
 }
 
@@ -1473,14 +1498,6 @@ static int sweep(int argc, char **argv)
         rc = fail();
         goto done;
     }
-    for (long k = 1; k < npt; k++) /* names are rounded values: check them unique */
-        for (long j = 0; j < k && npt <= 20000; j++)
-            if (!strcmp(pts[k].name, pts[j].name)) {
-                mtsi_error_set(MTSI_EINVAL, "points %ld and %ld have the same file name '%s'", j,
-                               k, pts[k].name);
-                rc = fail();
-                goto done;
-            }
     if (so.list) {
         if (g_rank == 0)
             list_points(&so, pts, npt);
@@ -1691,6 +1708,9 @@ int mtsi_cmd_sweep(int argc, char **argv)
         fputs(usage_text, stdout);
         return 0;
     }
+    if (par_unsupported())
+        return mtsi_cli_usage_error(CMD, "started by an MPI launcher, but this mtsi was built "
+                                         "without MPI (configure --with-mpi); run one process");
     par_start();
     int rc = sweep(argc, argv);
     par_end();
