@@ -397,6 +397,7 @@ static int run_loop(run *r)
         budget = cfg->thin;
     mtsi_progress *pg = mtsi_progress_new("mcmc", cfg->n);
     double last_ckpt = mtsi_wtime();
+    char *warned = calloc((size_t)C, 1);
     int rc = MTSI_OK;
     for (;;) {
         long done = 0;
@@ -421,6 +422,18 @@ static int run_loop(run *r)
             acc += a;
             prop += p;
         }
+        /* A chain that accepts nothing is frozen: say so once, do not stop. */
+        for (long c = 0; warned && c < C; c++) {
+            long a, p;
+            mtsi_chain_acceptance(r->ch[c], &a, &p);
+            if (!warned[c] && a == 0 && p >= 20 && r->updates[c] >= cfg->therm) {
+                warned[c] = 1;
+                fprintf(stderr,
+                        "mtsi mcmc: warning: chain %ld accepted none of %ld proposals; it is "
+                        "frozen (use a smaller --eps/--dt or --tune)\n",
+                        c, p);
+            }
+        }
         char extra[96];
         snprintf(extra, sizeof extra, "acc %.3f step %.4g", prop ? (double)acc / prop : 0.0,
                  mtsi_chain_step_size(r->ch[0]));
@@ -441,6 +454,7 @@ static int run_loop(run *r)
         }
     }
     mtsi_progress_free(pg);
+    free(warned);
     if (rc)
         return rc;
     rc = assemble(r);

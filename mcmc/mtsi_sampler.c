@@ -292,10 +292,18 @@ mtsi_chain *mtsi_chain_new(const mtsi_phi4_params *p, const mtsi_sampler_opts *o
             }
     }
     mtsi_rng_seed(&c->rng, seed, stream);
-    if (init)
+    if (init) {
         memcpy(c->phi, init, (size_t)V * sizeof(double));
-    else
+    } else {
+        /* A hot start with the width of the lattice's local fluctuations,
+         * 1/sqrt(|kappa| + 2 dim chi): a unit-width start puts sites far up
+         * the quartic wall, where a fixed leapfrog step is unstable and a
+         * chain can reject every trajectory. */
+        double sd = 1.0 / sqrt(fmax(1.0, fabs(p->kappa) + 2.0 * p->dim * p->chi));
         mtsi_rng_normal_fill(&c->rng, c->phi, V);
+        for (long a = 0; a < V; a++)
+            c->phi[a] *= sd;
+    }
     c->step = (o->kind == MTSI_SAMPLER_LANGEVIN || o->kind == MTSI_SAMPLER_LANGEVIN_EXP ||
                o->kind == MTSI_SAMPLER_MALA)
                   ? o->dt
@@ -427,7 +435,10 @@ static int hmc(mtsi_chain *c, int fourier)
         }
         for (long a = 0; a < V; a++)
             c->phi[a] += eps * v[a];
-        S = mtsi_phi4_force(&c->p, c->phi, c->grad);
+        if (s == c->o.nleap - 1)
+            S = mtsi_phi4_force(&c->p, c->phi, c->grad);
+        else
+            mtsi_phi4_grad(&c->p, c->phi, c->grad);
         double h = (s == c->o.nleap - 1) ? 0.5 * eps : eps;
         for (long a = 0; a < V; a++)
             c->mom[a] -= h * c->grad[a];

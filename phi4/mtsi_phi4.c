@@ -94,20 +94,29 @@ static long axis_inner(const mtsi_phi4_params *p, int mu)
     return s;
 }
 
-/* out[a] = sum_mu (phi[a+mu] + phi[a-mu]) */
+/* out[a] = sum_mu (phi[a+mu] + phi[a-mu]). The contiguous (last) axis is
+ * done line by line with the two wrap-around ends peeled, the others as
+ * whole rows; no index arithmetic per site. */
 static void neighbour_sum(const mtsi_phi4_params *p, const double *phi, double *out)
 {
     const long L = p->L, V = p->V;
-    memset(out, 0, (size_t)V * sizeof *out);
-    for (int mu = 0; mu < p->dim; mu++) {
+    for (long o = 0; o < V; o += L) {
+        const double *f = phi + o;
+        double *r = out + o;
+        r[0] = f[1] + f[L - 1];
+        for (long x = 1; x < L - 1; x++)
+            r[x] = f[x + 1] + f[x - 1];
+        r[L - 1] = f[0] + f[L - 2];
+    }
+    for (int mu = 0; mu < p->dim - 1; mu++) {
         long inner = axis_inner(p, mu);
         long outer = V / (L * inner);
         for (long o = 0; o < outer; o++) {
             const double *base = phi + o * L * inner;
             double *ob = out + o * L * inner;
             for (long x = 0; x < L; x++) {
-                const double *rp = base + ((x + 1) % L) * inner;
-                const double *rm = base + ((x + L - 1) % L) * inner;
+                const double *rp = base + (x == L - 1 ? 0 : x + 1) * inner;
+                const double *rm = base + (x == 0 ? L - 1 : x - 1) * inner;
                 double *r = ob + x * inner;
                 for (long i = 0; i < inner; i++)
                     r[i] += rp[i] + rm[i];
@@ -169,6 +178,25 @@ static double tilt(const mtsi_phi4_params *p, const double *phi)
 double mtsi_phi4_action(const mtsi_phi4_params *p, const double *phi)
 {
     return mtsi_phi4_energy(p, phi) - tilt(p, phi);
+}
+
+void mtsi_phi4_grad(const mtsi_phi4_params *p, const double *phi, double *grad)
+{
+    neighbour_sum(p, phi, grad);
+    const double c0 = 2.0 * p->chi * p->dim, chi = p->chi, kappa = p->kappa, gamma = p->gamma;
+    if (!p->h_site && !p->A_site) {
+        const double km = kappa - p->A, h = p->h;
+        for (long a = 0; a < p->V; a++) {
+            double f = phi[a];
+            grad[a] = c0 * f - chi * grad[a] + (km + gamma * f * f) * f - h;
+        }
+        return;
+    }
+    for (long a = 0; a < p->V; a++) {
+        double f = phi[a];
+        grad[a] = c0 * f - chi * grad[a] + (kappa + gamma * f * f - mtsi_phi4_A_at(p, a)) * f -
+                  mtsi_phi4_h_at(p, a);
+    }
 }
 
 double mtsi_phi4_force(const mtsi_phi4_params *p, const double *phi, double *grad)

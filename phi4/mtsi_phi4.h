@@ -51,6 +51,8 @@ static inline double mtsi_phi4_A_at(const mtsi_phi4_params *p, long a)
 double mtsi_phi4_energy(const mtsi_phi4_params *p, const double *phi);
 /* Tilted action E - r. */
 double mtsi_phi4_action(const mtsi_phi4_params *p, const double *phi);
+/* grad = d(E - r)/d phi (no energy: the cheap call of a leapfrog step). */
+void mtsi_phi4_grad(const mtsi_phi4_params *p, const double *phi, double *grad);
 /* grad = d(E - r)/d phi; returns E - r. */
 double mtsi_phi4_force(const mtsi_phi4_params *p, const double *phi, double *grad);
 /* (chi/2) sum_a sum_mu (x_{a+mu} - x_a)^2 = (1/2) x^T (-chi Laplacian) x. */
