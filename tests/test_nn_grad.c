@@ -224,6 +224,22 @@ START_TEST(grad_gnorm_cond)
 }
 END_TEST
 
+/* Group norm with conditioning followed by SiLU: computed fused. */
+START_TEST(grad_gnorm_silu_fused)
+{
+    nn_graph *g = graph_new();
+    int x = nn_graph_input(g, 4, 0);
+    int c = nn_graph_input(g, 8, 1);
+    g->par_min = -1;
+    int n = nn_graph_gnorm(g, x, 2, c);
+    nn_graph_unary(g, NN_SILU, n);
+    ck_assert_int_eq(nn_graph_finish(g, 1), MTSI_OK);
+    gradcheck(g, 3, 3, 5);
+    ck_assert_int_eq(g->nodes[n].fused, n + 2);
+    graph_free(g);
+}
+END_TEST
+
 START_TEST(grad_pool)
 {
     nn_graph *g = graph_new();
@@ -351,6 +367,7 @@ int main(void)
     tcase_add_test(t, grad_silu);
     tcase_add_test(t, grad_gnorm);
     tcase_add_test(t, grad_gnorm_cond);
+    tcase_add_test(t, grad_gnorm_silu_fused);
     tcase_add_test(t, grad_pool);
     tcase_add_test(t, grad_up);
     tcase_add_test(t, grad_concat_add);

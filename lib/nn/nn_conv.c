@@ -132,13 +132,7 @@ static void col2im(const nn_node *nd, int h, int w, const nn_real *col, nn_real 
  * rows a tile is scattered over do not collide in the cache sets. */
 #define WINO_DS (WINO_MAXB + 16)
 
-/* The tile transforms are loops over the tiles of a chunk; compile them
- * for the vector units the machine has (chosen at load time). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define WINO_SIMD __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define WINO_SIMD
-#endif
+#define WINO_SIMD NN_SIMD
 
 /* Bᵀ z for 6-vectors z, r over n tiles (rows at the given pointers). */
 static inline void wino_bt(nn_real *const r[6], const nn_real *const z[6], int n)

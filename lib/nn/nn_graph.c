@@ -214,6 +214,23 @@ int nn_graph_plan(nn_graph *g, int batch, int h, int w)
         if (nd->ws > wmax)
             wmax = nd->ws;
     }
+    /* A SiLU whose input is a group norm with no other consumer is
+     * computed inside the group norm (one pass over memory instead of
+     * three, forward and backward). */
+    for (int i = 0; i < g->nnode; i++)
+        g->nodes[i].fused = 0;
+    for (int i = 0; i < g->nnode; i++) {
+        nn_node *nd = &g->nodes[i];
+        if (nd->kind != NN_SILU || g->nodes[nd->in[0]].kind != NN_GNORM)
+            continue;
+        int j = nd->in[0], uses = 0;
+        for (int k = 0; k < g->nnode; k++)
+            uses += (g->nodes[k].in[0] == j) + (g->nodes[k].in[1] == j);
+        if (uses == 1) {
+            nd->fused = 1;
+            g->nodes[j].fused = i + 1;
+        }
+    }
     g->wsize = round16(wmax);
     g->arena = mtsi_aligned_alloc((size_t)total * sizeof(nn_real));
     g->work = mtsi_aligned_alloc((size_t)(g->wsize * g->nthreads + 16) * sizeof(nn_real));
@@ -246,6 +263,8 @@ void nn_graph_backward(nn_graph *g)
     int last = g->nnode - 1;
     for (int i = 0; i < last; i++) {
         nn_node *nd = &g->nodes[i];
+        if (nd->kind == NN_GNORM && nd->fused)
+            continue; /* written whole by the fused SiLU's backward */
         memset(nd->dy, 0, (size_t)g->batch * (size_t)nn_size(nd) * sizeof(nn_real));
     }
     for (int i = last; i >= 0; i--)

@@ -30,6 +30,43 @@ typedef mtsi_nn_real nn_real;
 #define NN_SQRT sqrtf
 #endif
 
+/* The logistic function σ(x) = 1 / (1 + e^(−x)). In float, with an exp
+ * written so that loops over it vectorise (range reduction by ln 2, the
+ * Cephes degree-6 polynomial, 2^n from the exponent bits; about 2 ulp,
+ * and the same bits whatever the vector width); in double, libm's exp. */
+#ifdef MTSI_NN_DOUBLE
+static inline double nn_sigmoid(double x) { return 1 / (1 + exp(-x)); }
+#else
+static inline float nn_sigmoid(float x)
+{
+    float z = -x;
+    z = z < -87.0f ? -87.0f : z > 88.0f ? 88.0f : z;
+    float fn = (z * 1.44269504f + 12582912.0f) - 12582912.0f;
+    float r = z - fn * 0.693359375f;
+    r = r + fn * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)fn + 127) << 23;
+    float scale;
+    __builtin_memcpy(&scale, &bits, sizeof scale);
+    return 1 / (1 + p * scale);
+}
+#endif
+
+/* Loops over tensors compiled for the vector units the machine has, the
+ * variant picked when the library is loaded. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&      \
+    !defined(__SANITIZE_ADDRESS__)
+#define NN_SIMD __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define NN_SIMD
+#endif
+
 enum {
     NN_INPUT,    /* filled by the caller */
     NN_CONV,     /* kh×kw convolution, circular or zero padding, bias */
@@ -56,6 +93,8 @@ struct nn_node {
     int groups;         /* gnorm */
     int fh, fw;         /* pool/up factors; pool 0: 2 on each axis > 1 */
     int ref;            /* up: node whose h×w is the target, -1: use fh, fw */
+    int fused;          /* silu: computed by its group-norm input (the only
+                         * consumer of that node); gnorm: feeds such a silu */
     int wino;           /* conv: Winograd F(4×4,3×3) chunk of tiles (0: im2col) */
     long poff, np;      /* parameters */
     long nw;            /* leading parameters subject to weight decay */
