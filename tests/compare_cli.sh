@@ -3,7 +3,7 @@
 # with fixed seeds. Two seeds at the same coupling must agree (every |z|
 # below 4, KS p > 0.01); kappa = 0.5 against kappa = 0.2 must not
 # (<M^2> = 1/(kappa V) differs by a factor 2.5, ~ 10 standard errors at
-# N = 400), nor a run with a field that shifts <M> (KS p < 0.01). The
+# N = 2000), nor a run with a field that shifts <M> (KS p < 0.01). The
 # JSON keys of SPEC section 5, the table, the PNG figure (signature, IHDR
 # size, IEND), and refusals: exit 2, one line on stderr, nothing on stdout,
 # no figure written. Run by `make check` with MTSI set.
@@ -40,7 +40,7 @@ abs() {
 run_mcmc() { # OUT KAPPA SEED [extra options]
     out=$1 kappa=$2 seed=$3
     shift 3
-    "$MTSI" mcmc --chi 1 --kappa "$kappa" --gamma 0 --L 8 --n 400 --therm 100 --thin 2 \
+    "$MTSI" mcmc --chi 1 --kappa "$kappa" --gamma 0 --L 8 --n 2000 --therm 200 --thin 2 \
         --seed "$seed" --threads 1 "$@" --out "$T/$out" > /dev/null 2> "$T/$out.log" ||
         { echo "mtsi mcmc $out failed: $(cat "$T/$out.log")" >&2; exit 99; }
 }
@@ -77,7 +77,7 @@ if "$MTSI" compare "$T/a.h5" "$T/b.h5" --json > "$out" 2> "$T/ab.err"; then
     mz=$(jget "$out" max_abs_z)
     [ -n "$mz" ] && lt "$mz" 4 || fail "ab: max_abs_z = $mz"
     grep -q '"a_file": ".*a.h5"' "$out" || fail "ab: a_file"
-    grep -q '"n_a": 400' "$out" || fail "ab: n_a"
+    grep -q '"n_a": 2000' "$out" || fail "ab: n_a"
     grep -qi 'nan\|inf' "$out" && fail "ab: NaN or Inf in the JSON"
     # Braces balance (one object).
     o=$(tr -cd '{' < "$out" | wc -c)
