@@ -208,11 +208,13 @@ static inline void wino_gt(nn_real r[3], const nn_real u[6])
 /* U[ξ][o][i] = (G w Gᵀ)[ξ] for w = W[o][i] (flip = 0) or, for the
  * backward-data weights, U[ξ][i][o] from W[o][i] rotated by 180°. Rows of
  * U are written in runs of 32 (the 36 planes are far apart). */
-static void wino_weights(const nn_real *W, int cout, int cin, int flip, nn_real *U)
+static void wino_weights(const nn_real *W, int cout, int cin, int flip, nn_real *U, int t, int nt)
 {
     long plane = (long)cout * cin;
     int np = flip ? cin : cout, nq = flip ? cout : cin; /* U row p, column q */
-    for (int p = 0; p < np; p++)
+    int lo, hi;
+    nn_split(np, t, nt, &lo, &hi); /* this thread's rows */
+    for (int p = lo; p < hi; p++)
         for (int q0 = 0; q0 < nq; q0 += 32) {
             int nb = nq - q0 < 32 ? nq - q0 : 32;
             nn_real buf[36][32];
@@ -270,10 +272,12 @@ static void wino_weights_grad(const nn_real *dU, int cout, int cin, nn_real *dW)
  * outside the grid). */
 typedef struct {
     int n, h, w, th, tw, circ;
-    nn_real *pad;          /* a padded plane, (4 th + 2) × (4 tw + 2) */
+    int *map;              /* the padded plane, (4 th + 2) × (4 tw + 2): source
+                            * offsets in a channel plane, -1 for zero */
     int samp[WINO_MAXB];
     int ty[WINO_MAXB], tx[WINO_MAXB];
     int corner[WINO_MAXB]; /* offset of the input tile's top-left corner */
+    int inner[WINO_MAXB];  /* 1: the input tile needs no padding */
     int full[WINO_MAXB];   /* 1: the 4×4 output tile is inside the grid */
     int out[16][WINO_MAXB];
 } wino_tiles;
@@ -295,6 +299,7 @@ static void wino_locate(wino_tiles *tl, int h, int w, int circ, long t0, int n)
         tl->ty[k] = ty;
         tl->tx[k] = tx;
         tl->corner[k] = (4 * ty - 1) * w + 4 * tx - 1;
+        tl->inner[k] = ty > 0 && tx > 0 && 4 * ty + 5 <= h && 4 * tx + 5 <= w;
         tl->full[k] = 4 * ty + 4 <= h && 4 * tx + 4 <= w;
         for (int a = 0; a < 4; a++)
             for (int b = 0; b < 4; b++) {
@@ -304,26 +309,19 @@ static void wino_locate(wino_tiles *tl, int h, int w, int circ, long t0, int n)
     }
 }
 
-/* Rows [r0, r1) of the padded plane of channel plane xc: padded (r, c)
- * holds the input at (r − 1, c − 1), wrapped or zero outside. */
-static void wino_pad_rows(const wino_tiles *tl, const nn_real *xc, int r0, int r1)
+/* The padded plane: padded (r, c) holds the input at (r − 1, c − 1),
+ * wrapped or zero outside the grid. */
+static void wino_map(wino_tiles *tl, int h, int w, int th, int tw, int circ)
 {
-    int h = tl->h, w = tl->w, pw = 4 * tl->tw + 2;
-    for (int r = r0; r < r1; r++) {
-        nn_real *row = tl->pad + (long)r * pw;
+    int pw = 4 * tw + 2, ph = 4 * th + 2;
+    for (int r = 0; r < ph; r++) {
         int y = r - 1;
-        if (y < 0 || y >= h) {
-            if (!tl->circ) {
-                memset(row, 0, (size_t)pw * sizeof(nn_real));
-                continue;
-            }
-            y = wrap(y, h);
+        y = (y >= 0 && y < h) ? y : circ ? wrap(y, h) : -1;
+        for (int c = 0; c < pw; c++) {
+            int x = c - 1;
+            x = (x >= 0 && x < w) ? x : circ ? wrap(x, w) : -1;
+            tl->map[r * pw + c] = y < 0 || x < 0 ? -1 : y * w + x;
         }
-        const nn_real *src = xc + (long)y * w;
-        row[0] = tl->circ ? src[w - 1] : 0;
-        memcpy(row + 1, src, (size_t)w * sizeof(nn_real));
-        for (int c = w + 1; c < pw; c++)
-            row[c] = tl->circ ? src[wrap(c - 1, w)] : 0;
     }
 }
 
@@ -332,20 +330,25 @@ static void wino_pad_rows(const wino_tiles *tl, const nn_real *xc, int r0, int r
 WINO_SIMD static void wino_input(const wino_tiles *tl, const nn_real *x, int C, long hw,
                                  nn_real *V, long ld, nn_real *tmp)
 {
-    int n = tl->n, pw = 4 * tl->tw + 2;
+    int n = tl->n, w = tl->w, pw = 4 * tl->tw + 2;
     nn_real *d = tmp, *e = tmp + 36 * WINO_DS;
     for (int c = 0; c < C; c++) {
-        /* one padded copy of the rows each run of tiles of a sample needs */
-        for (int k0 = 0, k1; k0 < n; k0 = k1) {
-            for (k1 = k0 + 1; k1 < n && tl->samp[k1] == tl->samp[k0]; k1++)
-                ;
-            const nn_real *xc = x + ((long)tl->samp[k0] * C + c) * hw;
-            wino_pad_rows(tl, xc, 4 * tl->ty[k0], 4 * tl->ty[k1 - 1] + 6);
-            for (int k = k0; k < k1; k++) {
-                const nn_real *p = tl->pad + (long)4 * tl->ty[k] * pw + 4 * tl->tx[k];
+        /* inner tiles read the plane directly, the others through the
+         * map of the padded plane (wrapped or zero) */
+        for (int k = 0; k < n; k++) {
+            const nn_real *xc = x + ((long)tl->samp[k] * C + c) * hw;
+            if (tl->inner[k]) {
+                const nn_real *p = xc + tl->corner[k];
                 for (int i = 0; i < 6; i++)
                     for (int j = 0; j < 6; j++)
-                        d[(i * 6 + j) * WINO_DS + k] = p[i * pw + j];
+                        d[(i * 6 + j) * WINO_DS + k] = p[i * w + j];
+            } else {
+                const int *mp = tl->map + 4 * tl->ty[k] * pw + 4 * tl->tx[k];
+                for (int i = 0; i < 6; i++)
+                    for (int j = 0; j < 6; j++) {
+                        int o = mp[i * pw + j];
+                        d[(i * 6 + j) * WINO_DS + k] = o < 0 ? 0 : xc[o < 0 ? 0 : o];
+                    }
             }
         }
         for (int j = 0; j < 6; j++) {
@@ -468,10 +471,10 @@ WINO_SIMD static void wino_dout(const wino_tiles *tl, const nn_real *dy, int C, 
 }
 
 /* Per-thread workspace of a Winograd node: P, Q (36·max(cin,cout)·B
- * each), the transform scratch, the tile table, the padded plane, then
+ * each), the transform scratch, the tile table, the padding map, then
  * (backward) dU and db. Offsets in elements. */
 typedef struct {
-    long q, tmp, tiles, pad, dU, total;
+    long q, tmp, tiles, map, dU, total;
 } wino_layout;
 
 static wino_layout wino_ws(const nn_node *nd)
@@ -482,9 +485,9 @@ static wino_layout wino_ws(const nn_node *nd)
     L.q = 36 * cm * B;
     L.tmp = 2 * L.q;
     L.tiles = L.tmp + 72 * WINO_DS;
-    L.pad = L.tiles + (long)((sizeof(wino_tiles) + sizeof(nn_real) - 1) / sizeof(nn_real));
-    L.pad = (L.pad + 15) & ~15L;
-    L.dU = L.pad + ((4 * th + 2) * (4 * tw + 2) + 15) / 16 * 16;
+    L.map = L.tiles + (long)((sizeof(wino_tiles) + sizeof(nn_real) - 1) / sizeof(nn_real));
+    L.map = (L.map + 15) & ~15L;
+    L.dU = L.map + ((4 * th + 2) * (4 * tw + 2) + 15) / 16 * 16;
     L.total = L.dU + 36L * nd->c * nd->cin + nd->c;
     return L;
 }
@@ -501,18 +504,24 @@ static void wino_forward(nn_graph *g, nn_node *nd)
     const nn_real *W = g->param + nd->poff, *bias = W + nd->nw;
     int cout = nd->c, cin = nd->cin, B = nd->wino, circ = nd->pad == MTSI_NN_PAD_CIRCULAR;
     long hw = (long)nd->h * nd->w, T = wino_ntiles(g, nd), nch = (T + B - 1) / B;
-    nn_real *U = nd->aux;
-    wino_weights(W, cout, cin, 0, U);
+    nn_real *U = nd->aux, *Wseen = nd->aux + 2 * 36L * cout * cin;
+    /* U depends on the weights only: repeated forwards with unchanged
+     * weights (sampling) skip the transform. */
+    int fresh = nd->wvalid && !memcmp(Wseen, W, (size_t)nd->nw * sizeof(nn_real));
     int nt = g->nthreads < nch ? g->nthreads : (int)nch;
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), lo, hi;
+        if (!fresh)
+            wino_weights(W, cout, cin, 0, U, t, omp_get_num_threads());
         nn_split((int)nch, t, omp_get_num_threads(), &lo, &hi);
         nn_real *ws = g->work + (long)t * g->wsize;
         wino_layout L = wino_ws(nd);
+#pragma omp barrier
         nn_real *V = ws, *M = ws + L.q, *tmp = ws + L.tmp;
         wino_tiles *tl = (wino_tiles *)(ws + L.tiles);
-        tl->pad = ws + L.pad;
+        tl->map = (int *)(ws + L.map);
+        wino_map(tl, nd->h, nd->w, (nd->h + 3) / 4, (nd->w + 3) / 4, circ);
         for (int ch = lo; ch < hi; ch++) {
             long t0 = (long)ch * B;
             int n = (int)(T - t0 < B ? T - t0 : B);
@@ -525,6 +534,10 @@ static void wino_forward(nn_graph *g, nn_node *nd)
             wino_output(tl, M, B, cout, hw, bias, nd->y, tmp);
         }
     }
+    if (!fresh) {
+        memcpy(Wseen, W, (size_t)nd->nw * sizeof(nn_real));
+        nd->wvalid = 1;
+    }
 }
 
 static void wino_backward(nn_graph *g, nn_node *nd)
@@ -535,7 +548,6 @@ static void wino_backward(nn_graph *g, nn_node *nd)
     long hw = (long)nd->h * nd->w, T = wino_ntiles(g, nd), nch = (T + B - 1) / B;
     long nu = 36L * cout * cin;
     nn_real *U2 = nd->aux + nu;
-    wino_weights(W, cout, cin, 1, U2);
     int nt = g->nthreads < nch ? g->nthreads : (int)nch, used = 1;
     wino_layout L = wino_ws(nd);
     long dUoff = L.dU;
@@ -544,13 +556,16 @@ static void wino_backward(nn_graph *g, nn_node *nd)
         int t = omp_get_thread_num(), lo, hi;
         if (t == 0)
             used = omp_get_num_threads();
+        wino_weights(W, cout, cin, 1, U2, t, omp_get_num_threads());
         nn_split((int)nch, t, omp_get_num_threads(), &lo, &hi);
         nn_real *ws = g->work + (long)t * g->wsize;
         nn_real *P = ws, *Q = ws + L.q, *tmp = ws + L.tmp;
         wino_tiles *tl = (wino_tiles *)(ws + L.tiles);
-        tl->pad = ws + L.pad;
+        tl->map = (int *)(ws + L.map);
+        wino_map(tl, nd->h, nd->w, (nd->h + 3) / 4, (nd->w + 3) / 4, circ);
         nn_real *dU = ws + dUoff, *db = dU + nu;
         memset(dU, 0, (size_t)(nu + cout) * sizeof(nn_real));
+#pragma omp barrier
         for (int ch = lo; ch < hi; ch++) {
             long t0 = (long)ch * B;
             int n = (int)(T - t0 < B ? T - t0 : B);
@@ -594,7 +609,7 @@ static int conv_shape(nn_graph *g, nn_node *nd)
     long dw = (long)nd->c * K + nd->c;
     nd->ws = is_1x1(nd) ? dw : 2 * K * hw + dw;
     nd->wino = 0;
-    if (nd->kh == 3 && nd->kw == 3 && (g->wino > 0 || (g->wino == 0 && nd->h >= 4 && nd->w >= 4))) {
+    if (nd->kh == 3 && nd->kw == 3 && (g->wino > 0 || (g->wino == 0 && nd->h >= 2 && nd->w >= 2))) {
         /* Chunks of tiles: enough to feed the GEMMs, few enough that every
          * thread gets work. */
         long T = wino_ntiles(g, nd), per = (T + g->nthreads - 1) / g->nthreads;
@@ -602,7 +617,8 @@ static int conv_shape(nn_graph *g, nn_node *nd)
         while (B > 16 && B / 2 >= per)
             B /= 2;
         nd->wino = B;
-        nd->naux = 2 * 36L * nd->c * nd->cin;
+        nd->naux = 2 * 36L * nd->c * nd->cin + nd->nw; /* U, U', the weights U is of */
+        nd->wvalid = 0;
         nd->ws = wino_ws(nd).total;
     }
     return MTSI_OK;

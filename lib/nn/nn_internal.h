@@ -96,6 +96,7 @@ struct nn_node {
     int fused;          /* silu: computed by its group-norm input (the only
                          * consumer of that node); gnorm: feeds such a silu */
     int wino;           /* conv: Winograd F(4×4,3×3) chunk of tiles (0: im2col) */
+    int wvalid;         /* conv: the transformed weights in aux are current */
     long poff, np;      /* parameters */
     long nw;            /* leading parameters subject to weight decay */
     long ws;            /* per-thread scratch (elements) needed */

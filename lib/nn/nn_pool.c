@@ -37,6 +37,14 @@ static void pool_forward(nn_graph *g, nn_node *nd)
     for (long p = 0; p < planes; p++) {
         const nn_real *x = xn->y + p * xn->h * W;
         nn_real *y = nd->y + p * h * w;
+        if (fh == 2 && fw == 2) {
+            for (int r = 0; r < h; r++) {
+                const nn_real *x0 = x + (long)2 * r * W, *x1 = x0 + W;
+                for (int c = 0; c < w; c++)
+                    y[r * w + c] = (((x0[2 * c] + x0[2 * c + 1]) + x1[2 * c]) + x1[2 * c + 1]) * s;
+            }
+            continue;
+        }
         for (int r = 0; r < h; r++)
             for (int c = 0; c < w; c++) {
                 nn_real a = 0;

@@ -5,6 +5,8 @@
 #include "nn_internal.h"
 #include "mtsi_err.h"
 
+#include <string.h>
+
 static int up_shape(nn_graph *g, nn_node *nd)
 {
     nn_node *x = nn_in(g, nd, 0);
@@ -31,9 +33,18 @@ static void up_forward(nn_graph *g, nn_node *nd)
     for (long p = 0; p < planes; p++) {
         const nn_real *x = xn->y + p * h * w;
         nn_real *y = nd->y + p * nd->h * W;
-        for (int r = 0; r < nd->h; r++)
-            for (int c = 0; c < W; c++)
-                y[(long)r * W + c] = x[(r / fh) * w + c / fw];
+        for (int r = 0; r < h; r++) {
+            nn_real *yr = y + (long)r * fh * W;
+            const nn_real *xr = x + (long)r * w;
+            if (fw == 2)
+                for (int c = 0; c < w; c++)
+                    yr[2 * c] = yr[2 * c + 1] = xr[c];
+            else
+                for (int c = 0; c < W; c++)
+                    yr[c] = xr[c / fw];
+            for (int i = 1; i < fh; i++)
+                memcpy(yr + (long)i * W, yr, (size_t)W * sizeof(nn_real));
+        }
     }
 }
 
@@ -46,9 +57,17 @@ static void up_backward(nn_graph *g, nn_node *nd)
     for (long p = 0; p < planes; p++) {
         nn_real *dx = xn->dy + p * h * w;
         const nn_real *dy = nd->dy + p * nd->h * W;
-        for (int r = 0; r < nd->h; r++)
-            for (int c = 0; c < W; c++)
-                dx[(r / fh) * w + c / fw] += dy[(long)r * W + c];
+        for (int r = 0; r < h; r++)
+            for (int i = 0; i < fh; i++) {
+                const nn_real *dr = dy + ((long)r * fh + i) * W;
+                nn_real *xr = dx + (long)r * w;
+                if (fw == 2)
+                    for (int c = 0; c < w; c++)
+                        xr[c] += dr[2 * c] + dr[2 * c + 1];
+                else
+                    for (int c = 0; c < W; c++)
+                        xr[c / fw] += dr[c];
+            }
     }
 }
 
