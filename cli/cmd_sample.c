@@ -8,6 +8,7 @@
 #include "mtsi_h5.h"
 #include "mtsi_model.h"
 #include "mtsi_phi4.h"
+#include "mtsi_generate.h"
 #include "mtsi_posterior.h"
 
 #include <getopt.h>
@@ -48,8 +49,9 @@ static const char usage_text[] =
     "  --quad A                r includes A/2 sum_a phi_a^2 (as mtsi mcmc --quad);\n"
     "                          A > 0 is refused on paths that start at alpha = 1\n"
     "  --field-file F.h5       per-site /field and/or /quad datasets [L, ...]\n"
-    "  --t-min T               start the path at t = T (default 1e-3 when a field acts\n"
-    "                          with A = 0, where alpha = 1 is singular; error O(T))\n"
+    "  --t-min T               start the path at t = T (error O(T)); by default, when a\n"
+    "                          field acts with A = 0 (singular at alpha = 1): 1e-3 for\n"
+    "                          analytic models, 0.05 for networks (keeps x_r in range)\n"
     "Run:\n"
     "  --n N                   samples (required)\n"
     "  --batch B               samples integrated together (default 64)\n"
@@ -414,12 +416,7 @@ int mtsi_cmd_sample(int argc, char **argv)
     rw.h_site = hsite;
     rw.A_site = Asite;
     if (!rc && tilted) {
-        int singular = 0;
-        for (long a = 0; a < V; a++) {
-            double A = Asite ? Asite[a] : fA, h = hsite ? hsite[a] : fh;
-            singular |= A == 0 && h != 0;
-        }
-        io.t0 = tmin >= 0 ? tmin : (singular ? 1e-3 : 0.0);
+        io.t0 = tmin >= 0 ? tmin : mtsi_generate_default_t0(&rw, V, info.model_type);
         rc = mtsi_posterior_check(path, nmask > 1 ? nmask : 1, &rw, io.t0);
         if (!rc) {
             post = mtsi_drift_posterior_new(drift, &rw);

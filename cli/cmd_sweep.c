@@ -665,7 +665,7 @@ static int generate_point(const sweep_opts *so, const point *pt, mtsi_drift **dr
     io.steps = so->gen_steps;
     if (mtsi_integrator_parse(so->gen_int, &io.kind))
         return MTSI_EINVAL;
-    io.t0 = mtsi_generate_default_t0(&rw, V);
+    io.t0 = mtsi_generate_default_t0(&rw, V, mi->model_type);
     double *x = mtsi_malloc((size_t)(n * V) * sizeof(double));
     if (!x)
         return MTSI_ENOMEM;
@@ -1561,7 +1561,7 @@ static int sweep(int argc, char **argv)
             /* A > 0 needs alpha <= 1/(1 + sqrt(A)): generation starts at alpha = 1 */
             gst[k] = pt->rA > 0 ? GEN_UNREACHABLE : GEN_TODO;
             mtsi_reward rw = {pt->rh, pt->rA, NULL, NULL};
-            pt->gen_cmdline = sample_command(&so, pt, mtsi_generate_default_t0(&rw, pt->p.V));
+            pt->gen_cmdline = sample_command(&so, pt, mtsi_generate_default_t0(&rw, pt->p.V, mi.model_type));
             if (!pt->gen_cmdline) {
                 rc = fail();
                 goto done;

@@ -7,20 +7,21 @@
 #include "mtsi_rng.h"
 
 #include <math.h>
+#include <string.h>
 
 static int reward_active(const mtsi_reward *r)
 {
     return r && (r->h != 0 || r->A != 0 || r->h_site || r->A_site);
 }
 
-double mtsi_generate_default_t0(const mtsi_reward *r, long V)
+double mtsi_generate_default_t0(const mtsi_reward *r, long V, const char *model_type)
 {
     if (!reward_active(r))
         return 0.0;
     for (long a = 0; a < V; a++) {
         double A = r->A_site ? r->A_site[a] : r->A, h = r->h_site ? r->h_site[a] : r->h;
         if (A == 0 && h != 0)
-            return 1e-3;
+            return model_type && !strcmp(model_type, "neural") ? 0.05 : 1e-3;
     }
     return 0.0;
 }

@@ -12,9 +12,13 @@
 #include "mtsi_interp.h"
 #include "mtsi_posterior.h"
 
-/* t_min that `mtsi sample` uses by default for a reward: 1e-3 when some
- * site has A = 0 and h != 0 (x_r diverges at alpha = 1), else 0. */
-double mtsi_generate_default_t0(const mtsi_reward *r, long V);
+/* t_min that `mtsi sample` uses by default for a reward: 0 unless some
+ * site has A = 0 and h != 0 (x_r = x + alpha^2 h/(1 - alpha) diverges at
+ * alpha = 1). Then 1e-3 for analytic drifts, which are exact at any x, and
+ * 0.05 for a network (model_type "neural"), which is trusted only near its
+ * training range: there |x_r - x| <= h/t_min stays O(1) for the fields of
+ * interest, at the price of an O(t_min) error from the start. */
+double mtsi_generate_default_t0(const mtsi_reward *r, long V, const char *model_type);
 
 /* Draws n samples of V sites into x[n][V]. r = NULL (or a zero reward)
  * samples the model's own law; otherwise the posterior drift is used after
