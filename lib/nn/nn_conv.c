@@ -127,7 +127,7 @@ static void col2im(const nn_node *nd, int h, int w, const nn_real *col, nn_real 
  * whole batch are cut into fixed chunks of nd->wino; threads take whole
  * chunks (a fixed split, reproducible for a fixed thread count). */
 
-#define WINO_MAXB 256
+#define WINO_MAXB 64
 /* Row stride of the transform scratch: not a multiple of 1 KB, so the 36
  * rows a tile is scattered over do not collide in the cache sets. */
 #define WINO_DS (WINO_MAXB + 16)
