@@ -10,8 +10,9 @@
  *
  * Parameters and gradients are one flat vector each (the KANN pattern), so
  * the optimiser, the EMA and the checkpoint are loops over one buffer.
- * Threads: the batch is split over OpenMP threads (omp_get_max_threads() at
- * plan time) and BLAS runs single-threaded inside them. Results are
+ * Threads: the batch (for 3×3 convolutions, which are Winograd F(4×4,3×3),
+ * the batch's 4×4 tiles) is split over OpenMP threads (omp_get_max_threads()
+ * at plan time) and BLAS runs single-threaded inside them. Results are
  * bitwise reproducible for a fixed thread count. */
 #ifndef MTSI_NN_H
 #define MTSI_NN_H

@@ -1,6 +1,8 @@
 /* Convolution kh×kw (odd), stride 1, "same" output, circular padding (the
  * lattice is periodic, so the layer commutes with translations) or zero
  * padding (images, paths). Parameters: W[cout][cin][kh][kw], then b[cout].
+ * 3×3 kernels on grids of at least 2×2 use Winograd F(4×4,3×3) (below);
+ * other kernels im2col:
  *
  * Per sample, y = W · col(x) + b where col(x) is the (cin·kh·kw) × (h·w)
  * im2col matrix: one GEMM with K = cin·kh·kw. A 1×1 convolution multiplies
