@@ -36,7 +36,7 @@ static const char usage_text[] =
     "  --decay X           exp: lr * X^step (default 1)\n"
     "  --clip X            clip the gradient norm (default 0: off)\n"
     "  --wd X              decoupled weight decay (default 0)\n"
-    "  --ema X             EMA decay of the weights used for sampling (default 0.999)\n"
+    "  --ema X             EMA decay of the weights used for sampling (default 0.99)\n"
     "  --arch SPEC         network, e.g. \"width=32,mult=1-2-2,blocks=1,groups=8\"\n"
     "                      (default: that, 3x3 circular convolutions, odd=1)\n"
     "Interpolant and data:\n"

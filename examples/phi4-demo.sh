@@ -6,14 +6,14 @@
 #   examples/phi4-demo.sh MTSI OUTDIR
 #
 # Environment knobs (defaults in brackets): DEMO_STEPS [1500] training steps,
-# DEMO_N [1000] samples per law, DEMO_H [0.05] field, DEMO_A [-0.5] quadratic
+# DEMO_N [600] samples per law, DEMO_H [0.05] field, DEMO_A [-0.5] quadratic
 # tilt, DEMO_L [16]. Everything is seeded: a rerun gives the same files.
 set -eu
 MTSI=${1:?usage: phi4-demo.sh MTSI OUTDIR}
 OUT=${2:-demo-out}
 L=${DEMO_L:-16}
 STEPS=${DEMO_STEPS:-1500}
-N=${DEMO_N:-1000}
+N=${DEMO_N:-600}
 H=${DEMO_H:-0.05}
 A=${DEMO_A:--0.5}
 COUP="--m2 -4 --lambda 4.7"
@@ -30,10 +30,10 @@ step "MCMC ground truth: L = $L, (m2, lambda) = (-4, 4.7), cluster sampler"
 
 step "train the drift b(alpha, x) once ($STEPS steps)"
 "$MTSI" train --data "$OUT/mcmc.h5" --out "$OUT/drift.h5" --steps "$STEPS" --batch 32 \
-    --lr 2e-3 --warmup 50 --seed 1 --force --quiet
+    --lr 2e-3 --warmup 50 --ema 0.99 --seed 1 --force --quiet
 
 step "prior samples with the drift (SDE)"
-SAMPLE="--n $N --steps 100 --sde 1:linear --seed 2"
+SAMPLE="--n $N --steps 60 --sde 1:linear --seed 2"
 "$MTSI" sample --model "$OUT/drift.h5" $SAMPLE --out "$OUT/prior.h5" --force
 
 step "posterior samples at h = $H and at A = $A (same drift, no retraining)"

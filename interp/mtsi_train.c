@@ -203,7 +203,7 @@ void mtsi_train_defaults(mtsi_train_cfg *c)
     memset(c, 0, sizeof *c);
     mtsi_nn_opt_config_default(&c->opt);
     c->opt.lr = 1e-3;
-    c->opt.ema = 0.999;
+    c->opt.ema = 0.99; /* ~100-step average: 0.999 lags runs of a few thousand steps */
     c->steps = 2000;
     c->batch = 32;
     mtsi_nu_default(&c->nu);
