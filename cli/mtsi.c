@@ -19,6 +19,7 @@ static const command commands[] = {
     {"train", mtsi_cmd_train, "train the neural drift on an ensemble (checkpointed, resumable)"},
     {"fit-gaussian", mtsi_cmd_fit_gaussian, "analytic Gaussian (or +-m mixture) model of an ensemble"},
     {"sample", mtsi_cmd_sample, "generate, inpaint or fill in any order with a model's drift"},
+    {"refine", mtsi_cmd_refine, "exact MCMC updates applied to every configuration (a corrector)"},
     {"sweep", mtsi_cmd_sweep, "MCMC over a grid of couplings, fields and L (MPI, SLURM arrays), Binder crossing"},
 };
 

@@ -86,4 +86,17 @@ void mtsi_chain_get_state(const mtsi_chain *c, mtsi_chain_state *s);
 /* Restores state and field (V values); recomputes cached derived data. */
 void mtsi_chain_set_state(mtsi_chain *c, const mtsi_chain_state *s, const double *field);
 
+/* Refinement ("corrector"): `updates` exact updates of kind o->kind on the
+ * law p (tilt included) applied to each of the n configurations x[n][V] in
+ * place. The step is tuned on a pilot chain of `pilot` updates started from
+ * x[0] (when o->tune), then fixed. Configuration i uses stream i of `seed`:
+ * the result is independent of the thread count. Rejects inexact kinds. */
+typedef struct {
+    long acc, prop; /* accepted / proposed over all configurations */
+    double step;    /* the fixed step used */
+    long ncl;       /* clusters per update (cluster kind) */
+} mtsi_refine_stats;
+int mtsi_refine(const mtsi_phi4_params *p, const mtsi_sampler_opts *o, long n, double *x,
+                long updates, long pilot, uint64_t seed, mtsi_refine_stats *st);
+
 #endif

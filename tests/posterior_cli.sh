@@ -53,5 +53,33 @@ expect_refusal "field file missing" "$MTSI" sample --model g.h5 --n 4 --field-fi
 expect_refusal "field file of another shape" "$MTSI" sample --model g.h5 --n 4 \
     --field-file d.h5 --out never.h5
 
+# mtsi refine: exact updates toward the file's law (here the posterior's
+# tilt, read from the file) or a given tilt; free field, so <M> = h/kappa
+"$MTSI" sample --model g.h5 --n 400 --field 0.1 --out p4.h5 2>err || bad "sample 400: $(cat err)"
+"$MTSI" refine p4.h5 --updates 30 --sampler fahmc --out r.h5 2>err && ok || bad "refine: $(cat err)"
+grep -q "acceptance" err && ok || bad "refine reports no acceptance: $(cat err)"
+"$MTSI" stats r.h5 --json >r.json || bad "stats of refined"
+m=$(num r.json m)
+awk -v m="$m" 'BEGIN { exit !(m > 0.2 - 0.07 && m < 0.2 + 0.07) }' && ok ||
+    bad "refined posterior <M> = $m, exact 0.2 (+- 0.07 = 4 standard errors)"
+"$MTSI" refine d.h5 --updates 30 --sampler fahmc --field 0.25 --out r2.h5 2>err || bad "refine --field"
+"$MTSI" stats r2.h5 --json >r2.json || bad "stats of r2"
+m=$(num r2.json m)
+awk -v m="$m" 'BEGIN { exit !(m > 0.5 - 0.07 && m < 0.5 + 0.07) }' && ok ||
+    bad "refined toward h = 0.25: <M> = $m, exact 0.5 (+- 0.07 = 4 standard errors)"
+# the same seed gives the same configurations whatever the thread count
+"$MTSI" refine p4.h5 --updates 5 --threads 1 --out t1.h5 2>/dev/null || bad "refine t1"
+"$MTSI" refine p4.h5 --updates 5 --threads 2 --out t2.h5 2>/dev/null || bad "refine t2"
+"$MTSI" stats t1.h5 --json | sed 's/t1\.h5//g' >t1.json
+"$MTSI" stats t2.h5 --json | sed 's/t2\.h5//g' >t2.json
+cmp -s t1.json t2.json && ok || bad "refine depends on the thread count"
+cp r.h5 keep.h5
+expect_refusal "refine inexact sampler" "$MTSI" refine p4.h5 --updates 3 --sampler langevin \
+    --out never.h5
+expect_refusal "refine without --updates" "$MTSI" refine p4.h5 --out never.h5
+expect_refusal "refine missing input" "$MTSI" refine nope.h5 --updates 3 --out never.h5
+expect_refusal "refine onto an existing file" "$MTSI" refine p4.h5 --updates 3 --out r.h5
+cmp -s r.h5 keep.h5 && ok || bad "a refused refine changed r.h5"
+
 echo "posterior_cli: $pass passed, $fails failed"
 [ $fails -eq 0 ]

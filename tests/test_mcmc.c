@@ -11,6 +11,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_integration.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -566,6 +567,97 @@ START_TEST(observables_direct)
 }
 END_TEST
 
+
+/* Refinement: configurations that start far from the target (all zero)
+ * reach the exact tilted free field after enough exact updates; each kind
+ * is tuned on its pilot chain, then runs with a frozen step. */
+START_TEST(refine_reaches_free_field)
+{
+    mtsi_phi4_params p;
+    free_params(&p, 0.3, -0.2);
+    const long n = 4000, V = p.V, nh = mtsi_phi4_nhalf(&p);
+    double *x = malloc((size_t)(n * V) * sizeof(double));
+    double *pk = malloc((size_t)(n * nh) * sizeof(double));
+    double *m = malloc((size_t)n * sizeof(double));
+    double *in = fftw_alloc_real((size_t)V);
+    fftw_complex *F = fftw_alloc_complex((size_t)nh);
+    int dims[2] = {(int)p.L, (int)p.L};
+    fftw_plan pl = fftw_plan_dft_r2c(2, dims, in, F, FFTW_ESTIMATE);
+    for (int s = 0; s < NEXACT; s++) {
+        mtsi_sampler_opts o;
+        mtsi_sampler_defaults(&o, exact[s], &p);
+        if (exact[s] == MTSI_SAMPLER_HMC) { /* trajectory 0.75: omega T in [0.6, 2.2], no
+                                               mode near the omega T = pi resonance */
+            o.eps = 0.25;
+            o.nleap = 3;
+        }
+        memset(x, 0, (size_t)(n * V) * sizeof(double));
+        mtsi_refine_stats st;
+        ck_assert_int_eq(mtsi_refine(&p, &o, n, x, 40, 200, 91 + (uint64_t)s, &st), 0);
+        ck_assert_msg(st.prop > 0 && (double)st.acc / (double)st.prop > 0.2,
+                      "%s: refine acceptance %ld/%ld", mtsi_sampler_name(exact[s]), st.acc,
+                      st.prop);
+        for (long i = 0; i < n; i++) {
+            memcpy(in, x + i * V, (size_t)V * sizeof(double));
+            fftw_execute(pl);
+            double sum = 0;
+            for (long a = 0; a < V; a++)
+                sum += x[i * V + a];
+            m[i] = sum / (double)V;
+            for (long k = 0; k < nh; k++)
+                pk[i * nh + k] = (F[k][0] * F[k][0] + F[k][1] * F[k][1]) / (double)V;
+        }
+        /* the configurations are independent: plain standard errors */
+        spectrum_run r = {n, nh, pk, m, 1.0};
+        char who[64];
+        snprintf(who, sizeof who, "refine %s", mtsi_sampler_name(exact[s]));
+        check_free_spectrum(&p, &r, who);
+    }
+    fftw_destroy_plan(pl);
+    fftw_free(in);
+    fftw_free(F);
+    free(x);
+    free(pk);
+    free(m);
+}
+END_TEST
+
+/* Configuration i uses stream i: the result does not depend on the thread
+ * count or on how configurations are scheduled. Inexact kinds are refused. */
+START_TEST(refine_thread_independent)
+{
+    mtsi_phi4_params p;
+    memset(&p, 0, sizeof p);
+    ck_assert_int_eq(mtsi_phi4_set_lattice(&p, 2, 8), 0);
+    mtsi_phi4_set_m2_lambda(&p, -4, 4.7);
+    p.h = 0.05;
+    const long n = 37, V = p.V;
+    double *a = malloc((size_t)(n * V) * sizeof(double));
+    double *b = malloc((size_t)(n * V) * sizeof(double));
+    mtsi_rng r;
+    mtsi_rng_seed(&r, 5, 0);
+    for (long i = 0; i < n * V; i++)
+        a[i] = 0.5 * mtsi_rng_normal(&r);
+    memcpy(b, a, (size_t)(n * V) * sizeof(double));
+    mtsi_sampler_opts o;
+    mtsi_sampler_defaults(&o, MTSI_SAMPLER_HMC, &p);
+    o.tune = 1;
+    mtsi_refine_stats s1, s2;
+    omp_set_num_threads(1);
+    ck_assert_int_eq(mtsi_refine(&p, &o, n, a, 7, 50, 3, &s1), 0);
+    omp_set_num_threads(2);
+    ck_assert_int_eq(mtsi_refine(&p, &o, n, b, 7, 50, 3, &s2), 0);
+    ck_assert(memcmp(a, b, (size_t)(n * V) * sizeof(double)) == 0);
+    ck_assert_int_eq(s1.acc, s2.acc);
+    ck_assert_int_eq(s1.prop, n * 7);
+    mtsi_sampler_defaults(&o, MTSI_SAMPLER_LANGEVIN, &p);
+    ck_assert_int_eq(mtsi_refine(&p, &o, n, a, 1, 0, 3, &s1), MTSI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mtsi_error_msg(), "langevin"));
+    free(a);
+    free(b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("mcmc");
@@ -584,6 +676,8 @@ static Suite *suite(void)
     tcase_add_test(t, two_site_plain);
     tcase_add_test(t, two_site_field);
     tcase_add_test(t, two_site_quad);
+    tcase_add_test(t, refine_reaches_free_field);
+    tcase_add_test(t, refine_thread_independent);
     suite_add_tcase(s, t);
     TCase *crit = tcase_create("critical");
     tcase_set_timeout(crit, 600);
