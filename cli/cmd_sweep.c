@@ -79,6 +79,8 @@ static const char usage_text[] =
     "  --gen-steps K    integrator steps (default 50)\n"
     "  --gen-integrator I  euler | heun (default) | rk4\n"
     "  --gen-batch B    samples integrated together (default 64)\n"
+    "  --gen-refine K   then K exact HMC updates per sample on the point's law, as\n"
+    "                   mtsi refine --updates K (default 0: none)\n"
     "\n"
     "With MPI (configure --with-mpi; run under mpirun or srun) the points are\n"
     "dealt to the ranks round-robin; every file is bitwise the same as with one\n"
@@ -92,7 +94,7 @@ enum {
     O_CHI = 256, O_KAPPA, O_GAMMA, O_M2, O_LAMBDA, O_KHOP, O_LHOP, O_DIM, O_L, O_FIELD, O_QUAD,
     O_SAMPLER, O_DT, O_EPS, O_NLEAP, O_M0, O_CLUSTERS, O_TUNE, O_NOTUNE, O_TARGET, O_N, O_CHAINS,
     O_THERM, O_THIN, O_SEED, O_THREADS, O_CKPT, O_DIR, O_LIST, O_TASK, O_ALL, O_COLLECT, O_QUIET,
-    O_GEN, O_GEN_N, O_GEN_STEPS, O_GEN_INT, O_GEN_BATCH
+    O_GEN, O_GEN_N, O_GEN_STEPS, O_GEN_INT, O_GEN_BATCH, O_GEN_REFINE
 };
 
 static const struct option longopts[] = {
@@ -134,6 +136,7 @@ static const struct option longopts[] = {
     {"gen-steps", required_argument, 0, O_GEN_STEPS},
     {"gen-integrator", required_argument, 0, O_GEN_INT},
     {"gen-batch", required_argument, 0, O_GEN_BATCH},
+    {"gen-refine", required_argument, 0, O_GEN_REFINE},
     {0, 0, 0, 0}};
 
 /* Coupling conventions: the option names, JSON keys and file-name tags of
@@ -164,7 +167,7 @@ typedef struct {
     long nleap, clusters;
     int tune;
     const char *dir, *model, *gen_int;
-    long gen_n, gen_steps, gen_batch;
+    long gen_n, gen_steps, gen_batch, gen_refine;
     int list, collect, all, quiet;
     long task; /* -1: the whole grid */
 } sweep_opts;
@@ -552,7 +555,12 @@ static char *sample_command(const sweep_opts *so, const point *pt, double t0)
         fmt_exact(t, sizeof t, t0);
         sb_add(&b, " --field %s --quad %s --t-min %s", h, A, t);
     }
-    sb_add(&b, " --out %s_generated.h5", pt->name);
+    if (so->gen_refine > 0)
+        sb_add(&b, " --out %s_raw.h5; refine %s_raw.h5 --updates %ld --seed %llu --out %s_generated.h5",
+               pt->name, pt->name, so->gen_refine,
+               (unsigned long long)(((pt->seed ^ 0x67656e6572617465ULL) >> 1) + 1), pt->name);
+    else
+        sb_add(&b, " --out %s_generated.h5", pt->name);
     if (!b.s)
         mtsi_error_set(MTSI_ENOMEM, "out of memory");
     return b.s;
@@ -671,6 +679,21 @@ static int generate_point(const sweep_opts *so, const point *pt, mtsi_drift **dr
         return MTSI_ENOMEM;
     double max_xr = 0;
     int rc = mtsi_generate(*drift, V, &rw, &io, n, so->gen_batch, gen_seed(pt), x, &max_xr);
+    mtsi_refine_stats rst;
+    memset(&rst, 0, sizeof rst);
+    if (!rc && so->gen_refine > 0) {
+        /* as `mtsi refine`: the law recorded in the file (the model's
+         * couplings, the point's tilt), HMC tuned on a 200-update pilot */
+        mtsi_phi4_params rp = pt->p;
+        mtsi_phi4_set_direct(&rp, mi->chi, mi->kappa, mi->gamma);
+        rp.h = pt->h;
+        rp.A = pt->A;
+        rp.h_site = rp.A_site = NULL;
+        mtsi_sampler_opts ro;
+        mtsi_sampler_defaults(&ro, MTSI_SAMPLER_HMC, &rp);
+        ro.tune = 1;
+        rc = mtsi_refine(&rp, &ro, n, x, so->gen_refine, 200, gen_seed(pt) + 1, &rst);
+    }
     char *out = rc ? NULL : path_join(so->dir, pt->name, "_generated.h5");
     char *tmp = out ? mtsi_out_tmpname(out) : NULL;
     if (!rc && !tmp)
@@ -695,7 +718,15 @@ static int generate_point(const sweep_opts *so, const point *pt, mtsi_drift **dr
         else {
             static const char *inames[4] = {"euler", "heun", "rk4", "em"};
             int w = 0;
-            w |= mtsi_h5_attr_set_string(f, "sampler", "interpolant");
+            w |= mtsi_h5_attr_set_string(f, "sampler",
+                                         so->gen_refine > 0 ? "interpolant+refine:hmc" : "interpolant");
+            if (so->gen_refine > 0) {
+                w |= mtsi_h5_attr_set_string(f, "refine_sampler", "hmc");
+                w |= mtsi_h5_attr_set_long(f, "refine_updates", so->gen_refine);
+                w |= mtsi_h5_attr_set_double(f, "refine_step", rst.step);
+                w |= mtsi_h5_attr_set_double(f, "refine_acceptance",
+                                             rst.prop ? (double)rst.acc / (double)rst.prop : 0.0);
+            }
             w |= mtsi_h5_attr_set_string(f, "model", so->model);
             w |= mtsi_h5_attr_set_string(f, "model_type", mi->model_type);
             w |= mtsi_h5_attr_set_string(f, "path", "generate");
@@ -1364,6 +1395,9 @@ static int parse_options(int argc, char **argv, sweep_opts *so)
         case O_GEN_BATCH:
             rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 20, &so->gen_batch);
             break;
+        case O_GEN_REFINE:
+            rc = mtsi_parse_long_range(optname, optarg, 0, 1L << 30, &so->gen_refine);
+            break;
         default: return usage_fail("unexpected option");
         }
         if (rc)
@@ -1424,7 +1458,7 @@ static int parse_options(int argc, char **argv, sweep_opts *so)
         return usage_fail("--chains: %ld chains for %ld configurations", so->chains, so->n_cfg);
     if (so->gen_n < 0)
         so->gen_n = so->n_cfg;
-    if (!so->model && (so->gen_int || so->gen_steps > 0 || so->gen_batch > 0))
+    if (!so->model && (so->gen_int || so->gen_steps > 0 || so->gen_batch > 0 || so->gen_refine > 0))
         return usage_fail("--gen-* options go with --generate MODEL.h5");
     if (so->gen_steps <= 0)
         so->gen_steps = 50;

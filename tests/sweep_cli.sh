@@ -193,6 +193,16 @@ if command -v python3 >/dev/null 2>&1; then
     "$MTSI" stats --json g/L4_chi1_kappa0.5_gamma0_h0.1_A-0.3_generated.h5 |
         sed 's/"file": "[^"]*"//' >gen.json
     cmp -s direct.json gen.json && ok || bad "generated samples differ from mtsi sample's"
+    # --gen-refine K: the same samples refined as `mtsi refine --seed (seed + 1)` does
+    "$MTSI" sweep $F --field 0.1 --quad -0.3 --dir gr --generate model.h5 --gen-steps 20 \
+        --gen-refine 5 >/dev/null 2>err.txt || bad "--gen-refine: $(cat err.txt)"
+    "$MTSI" refine direct.h5 --updates 5 --seed $((gs + 1)) --out direct_r.h5 2>err.txt ||
+        bad "mtsi refine: $(cat err.txt)"
+    "$MTSI" stats --json direct_r.h5 | sed 's/"file": "[^"]*"//' >direct_r.json
+    "$MTSI" stats --json gr/L4_chi1_kappa0.5_gamma0_h0.1_A-0.3_generated.h5 |
+        sed 's/"file": "[^"]*"//' >gen_r.json
+    cmp -s direct_r.json gen_r.json && ok || bad "--gen-refine differs from mtsi refine"
+    cmp -s direct_r.json direct.json && bad "refinement changed nothing" || ok
 fi
 expect_refusal "model matches nothing" "$MTSI" sweep $F --L 6 --dir g2 --generate model.h5
 expect_refusal "model is not a file" "$MTSI" sweep $F --dir g3 --generate nothing.h5
