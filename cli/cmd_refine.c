@@ -118,6 +118,8 @@ int mtsi_cmd_refine(int argc, char **argv)
     char *tmp = NULL, *cl = NULL;
     char insampler[128] = "";
     double rew_h = 0, rew_a = 0;
+    long nchains = 1;
+    long *chain = NULL; /* the input's /chain (MCMC replica), copied */
     int rc = mtsi_ensemble_read(in, &e);
     if (!rc && (!isfinite(e.chi) || !isfinite(e.kappa) || !isfinite(e.gamma)))
         rc = mtsi_error_set(MTSI_EINVAL,
@@ -131,6 +133,15 @@ int mtsi_cmd_refine(int argc, char **argv)
         snprintf(what, sizeof what, "ensemble '%s'", in);
         if (!rc && mtsi_h5_has_attr(f, "sampler"))
             mtsi_h5_attr_get_string(f, "sampler", insampler, sizeof insampler, what);
+        if (!rc && mtsi_h5_has_attr(f, "n_chains"))
+            mtsi_h5_attr_get_long(f, "n_chains", &nchains, what);
+        if (nchains < 1 || nchains > e.n || e.n % nchains != 0)
+            nchains = 1;
+        if (!rc && mtsi_h5_has(f, "chain")) {
+            chain = malloc((size_t)e.n * sizeof(long));
+            rc = chain ? mtsi_h5_read_long(f, "chain", chain, (size_t)e.n, what)
+                       : mtsi_error_set(MTSI_ENOMEM, "out of memory");
+        }
         if (!rc && mtsi_h5_has_attr(f, "reward_h"))
             mtsi_h5_attr_get_double(f, "reward_h", &rew_h, what);
         if (!rc && mtsi_h5_has_attr(f, "reward_a"))
@@ -217,8 +228,10 @@ int mtsi_cmd_refine(int argc, char **argv)
             rc |= mtsi_h5_attr_set_double(f, "refine_step", st.step);
             rc |= mtsi_h5_attr_set_double(f, "refine_acceptance",
                                           st.prop ? (double)st.acc / (double)st.prop : 0.0);
-            rc |= mtsi_h5_attr_set_long(f, "n_chains", 1);
-            hsize_t dv = (hsize_t)e.V;
+            rc |= mtsi_h5_attr_set_long(f, "n_chains", nchains); /* the input's series */
+            hsize_t dv = (hsize_t)e.V, dn = (hsize_t)e.n;
+            if (chain)
+                rc |= mtsi_h5_write_long(f, "chain", 1, &dn, chain);
             if (hs)
                 rc |= mtsi_h5_write_double(f, "reward_field", 1, &dv, hs);
             if (As)
@@ -237,6 +250,7 @@ int mtsi_cmd_refine(int argc, char **argv)
     free(cl);
     free(hs);
     free(As);
+    free(chain);
     mtsi_ensemble_free(&e);
     return rc ? mtsi_cli_fail("refine") : 0;
 }

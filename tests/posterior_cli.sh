@@ -73,6 +73,10 @@ awk -v m="$m" 'BEGIN { exit !(m > 0.5 - 0.07 && m < 0.5 + 0.07) }' && ok ||
 "$MTSI" stats t1.h5 --json | sed 's/t1\.h5//g' >t1.json
 "$MTSI" stats t2.h5 --json | sed 's/t2\.h5//g' >t2.json
 cmp -s t1.json t2.json && ok || bad "refine depends on the thread count"
+# an MCMC ensemble keeps its chains (the Gamma method's replica)
+"$MTSI" mcmc --chi 1 --kappa 0.5 --gamma 0 --L 4 --n 40 --chains 2 --therm 10 --out c2.h5 2>/dev/null &&
+    "$MTSI" refine c2.h5 --updates 2 --out c2r.h5 2>/dev/null &&
+    "$MTSI" stats c2r.h5 | grep -q "in 2 chains" && ok || bad "refine lost the chains of an MCMC ensemble"
 cp r.h5 keep.h5
 expect_refusal "refine inexact sampler" "$MTSI" refine p4.h5 --updates 3 --sampler langevin \
     --out never.h5
