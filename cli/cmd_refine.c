@@ -45,6 +45,28 @@ static const char usage_text[] =
 enum { O_UPD = 256, O_SAMPLER, O_EPS, O_NLEAP, O_DT, O_M0, O_PILOT, O_FIELD, O_QUAD, O_SEED,
        O_THREADS, O_OUT, O_FORCE };
 
+/* A posterior ensemble's per-site reward (dataset `name`, V values) on top
+ * of the prior's uniform tilt: total - reward = the prior's part. *out stays
+ * NULL when the file has no such dataset. */
+static int read_site_tilt(hid_t f, const char *name, long V, double total, double reward,
+                          const char *what, double **out)
+{
+    if (!mtsi_h5_has(f, name))
+        return MTSI_OK;
+    double *v = malloc((size_t)V * sizeof(double));
+    if (!v)
+        return mtsi_error_set(MTSI_ENOMEM, "out of memory");
+    int rc = mtsi_h5_read_double(f, name, v, (size_t)V, what);
+    double prior = (isfinite(total) ? total : 0) - reward;
+    for (long a = 0; !rc && a < V; a++)
+        v[a] += prior;
+    if (rc)
+        free(v);
+    else
+        *out = v;
+    return rc;
+}
+
 int mtsi_cmd_refine(int argc, char **argv)
 {
     if (mtsi_cmd_wants_help(argc, argv)) {
@@ -146,22 +168,10 @@ int mtsi_cmd_refine(int argc, char **argv)
             mtsi_h5_attr_get_double(f, "reward_h", &rew_h, what);
         if (!rc && mtsi_h5_has_attr(f, "reward_a"))
             mtsi_h5_attr_get_double(f, "reward_a", &rew_a, what);
-        if (!rc && isnan(fh) && mtsi_h5_has(f, "reward_field")) {
-            hs = malloc((size_t)e.V * sizeof(double));
-            rc = hs ? mtsi_h5_read_double(f, "reward_field", hs, (size_t)e.V, what)
-                    : mtsi_error_set(MTSI_ENOMEM, "out of memory");
-            double prior_h = (isfinite(e.field_h) ? e.field_h : 0) - rew_h;
-            for (long a = 0; !rc && a < e.V; a++)
-                hs[a] += prior_h;
-        }
-        if (!rc && isnan(fA) && mtsi_h5_has(f, "reward_quad")) {
-            As = malloc((size_t)e.V * sizeof(double));
-            rc = As ? mtsi_h5_read_double(f, "reward_quad", As, (size_t)e.V, what)
-                    : mtsi_error_set(MTSI_ENOMEM, "out of memory");
-            double prior_a = (isfinite(e.quad_a) ? e.quad_a : 0) - rew_a;
-            for (long a = 0; !rc && a < e.V; a++)
-                As[a] += prior_a;
-        }
+        if (!rc && isnan(fh))
+            rc = read_site_tilt(f, "reward_field", e.V, e.field_h, rew_h, what, &hs);
+        if (!rc && isnan(fA))
+            rc = read_site_tilt(f, "reward_quad", e.V, e.quad_a, rew_a, what, &As);
         if (f >= 0)
             H5Fclose(f);
     }
