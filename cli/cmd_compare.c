@@ -111,34 +111,12 @@ static int compute(side *a, side *b, result *res)
 
 /* ---- text and JSON output ----------------------------------------------- */
 
-static void json_string(const char *s)
-{
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    }
-    putchar('"');
-}
-
-static void json_number(double v)
-{
-    if (isfinite(v))
-        printf("%.17g", v);
-    else
-        printf("null");
-}
-
 static void json_side(const char *key, const side *s)
 {
     printf("\"%s_file\": ", key);
-    json_string(s->path);
+    mtsi_json_string(stdout, s->path);
     printf(", \"%s_kind\": ", key);
-    json_string(s->e.kind);
+    mtsi_json_string(stdout, s->e.kind);
     printf(", \"n_%s\": %ld, \"n_chains_%s\": %d,\n", key, s->e.n, key, s->e.nrep);
 }
 
@@ -153,47 +131,47 @@ static void print_json(const side *a, const side *b, const result *res)
     for (int k = 0; k < MTSI_ENS_NROWS; k++) {
         const mtsi_analysis_row *ra = &a->rows[k], *rb = &b->rows[k];
         printf("%s\n  ", k ? "," : "");
-        json_string(mtsi_analysis_row_names[k]);
+        mtsi_json_string(stdout, mtsi_analysis_row_names[k]);
         printf(": {\"a\": ");
-        json_number(ra->ok ? ra->r.value : NAN);
+        mtsi_json_number(stdout, ra->ok ? ra->r.value : NAN);
         printf(", \"a_err\": ");
-        json_number(ra->ok ? ra->r.err : NAN);
+        mtsi_json_number(stdout, ra->ok ? ra->r.err : NAN);
         printf(", \"b\": ");
-        json_number(rb->ok ? rb->r.value : NAN);
+        mtsi_json_number(stdout, rb->ok ? rb->r.value : NAN);
         printf(", \"b_err\": ");
-        json_number(rb->ok ? rb->r.err : NAN);
+        mtsi_json_number(stdout, rb->ok ? rb->r.err : NAN);
         printf(", \"z\": ");
-        json_number(res->zok[k] ? res->z[k] : NAN);
+        mtsi_json_number(stdout, res->zok[k] ? res->z[k] : NAN);
         if (!ra->ok || !rb->ok) {
             printf(", \"note\": ");
-            json_string(!ra->ok ? ra->note : rb->note);
+            mtsi_json_string(stdout, !ra->ok ? ra->note : rb->note);
         }
         printf("}");
     }
     printf("\n},\n\"ks_m\": {\"stat\": ");
-    json_number(res->ks_d);
+    mtsi_json_number(stdout, res->ks_d);
     printf(", \"p\": ");
-    json_number(res->ks_p);
+    mtsi_json_number(stdout, res->ks_p);
     printf(", \"p_nominal\": ");
-    json_number(res->ks_p_nominal);
+    mtsi_json_number(stdout, res->ks_p_nominal);
     printf(", \"n_eff_a\": ");
-    json_number(a->n_eff);
+    mtsi_json_number(stdout, a->n_eff);
     printf(", \"n_eff_b\": ");
-    json_number(b->n_eff);
+    mtsi_json_number(stdout, b->n_eff);
     printf(", \"tau_int_m_a\": ");
-    json_number(a->tau_m);
+    mtsi_json_number(stdout, a->tau_m);
     printf(", \"tau_int_m_b\": ");
-    json_number(b->tau_m);
+    mtsi_json_number(stdout, b->tau_m);
     if (a->tau_m > 1 || b->tau_m > 1)
         printf(", \"note\": \"tau_int(M) > 1: autocorrelated configurations, the p-value is "
                "approximate; thin the chains for a valid test\"");
     printf("},\n\"w1_m\": ");
-    json_number(res->w1);
+    mtsi_json_number(stdout, res->w1);
     printf(",\n\"max_abs_z\": ");
-    json_number(res->max_k >= 0 ? res->max_abs_z : NAN);
+    mtsi_json_number(stdout, res->max_k >= 0 ? res->max_abs_z : NAN);
     if (res->max_k >= 0) {
         printf(", \"max_abs_z_name\": ");
-        json_string(mtsi_analysis_row_names[res->max_k]);
+        mtsi_json_string(stdout, mtsi_analysis_row_names[res->max_k]);
     }
     printf("}\n");
 }

@@ -41,54 +41,32 @@ static void usage(FILE *out)
 typedef mtsi_analysis_ens ensemble;
 typedef mtsi_analysis_row row;
 
-static void json_string(const char *s)
-{
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    }
-    putchar('"');
-}
-
-static void json_number(double v)
-{
-    if (isfinite(v))
-        printf("%.17g", v);
-    else
-        printf("null");
-}
-
 static void print_json(const char *path, const ensemble *e, const row *rows)
 {
     printf("{\"n\": %ld, \"L\": %ld, \"dim\": %ld, \"kind\": ", e->n, e->L, e->dim);
-    json_string(e->kind);
+    mtsi_json_string(stdout, e->kind);
     printf(", \"n_chains\": %d, \"file\": ", e->nrep);
-    json_string(path);
+    mtsi_json_string(stdout, path);
     printf(", \"error_method\": \"gamma\", \"observables\": {");
     for (int k = 0; k < 8; k++) {
         const row *w = &rows[k];
         printf("%s\n  ", k ? "," : "");
-        json_string(w->name);
+        mtsi_json_string(stdout, w->name);
         printf(": {\"mean\": ");
         if (w->ok) {
-            json_number(w->r.value);
+            mtsi_json_number(stdout, w->r.value);
             printf(", \"err\": ");
-            json_number(w->r.err);
+            mtsi_json_number(stdout, w->r.err);
             printf(", \"tau_int\": ");
-            json_number(w->r.tau_int);
+            mtsi_json_number(stdout, w->r.tau_int);
             printf(", \"tau_int_err\": ");
-            json_number(w->r.tau_int_err);
+            mtsi_json_number(stdout, w->r.tau_int_err);
         } else {
             printf("null, \"err\": null, \"tau_int\": null, \"tau_int_err\": null");
         }
         if (w->note[0]) {
             printf(", \"note\": ");
-            json_string(w->note);
+            mtsi_json_string(stdout, w->note);
         }
         printf("}");
     }

@@ -821,20 +821,6 @@ static const mtsi_gamma_result *row(const point_stats *ps, int r)
     return ps->ok && ps->rows[r].ok ? &ps->rows[r].r : NULL;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 static void json_num(FILE *f, double v)
 {
     char buf[40];
@@ -856,7 +842,7 @@ static void json_obs(FILE *f, const point_stats *ps)
     for (int r = 0; r < MTSI_ENS_NROWS; r++) {
         const mtsi_gamma_result *g = row(ps, r);
         fprintf(f, "%s", r ? ", " : "");
-        json_str(f, mtsi_analysis_row_names[r]);
+        mtsi_json_string(f, mtsi_analysis_row_names[r]);
         fputs(": {\"mean\": ", f);
         json_num(f, g ? g->value : NAN);
         fputs(", \"err\": ", f);
@@ -1032,17 +1018,17 @@ static void write_json(FILE *f, const sweep_opts *so, const point *pts, long npt
         ndone += st[k] == ST_DONE;
     int va = varied_axis(so);
     fprintf(f, "{\"mtsi_version\": ");
-    json_str(f, PACKAGE_VERSION);
+    mtsi_json_string(f, PACKAGE_VERSION);
     fprintf(f, ", \"convention\": ");
-    json_str(f, conv_json[so->conv]);
+    mtsi_json_string(f, conv_json[so->conv]);
     fprintf(f, ", \"dim\": %ld, \"n\": %ld, \"chains\": %ld, \"sampler\": ", so->dim, so->n_cfg,
             so->chains);
-    json_str(f, so->sampler);
+    mtsi_json_string(f, so->sampler);
     fprintf(f, ", \"seed\": %llu, \"n_points\": %ld, \"n_done\": %ld, \"complete\": %s,\n",
             (unsigned long long)so->seed, npt, ndone, ndone == npt ? "true" : "false");
     fprintf(f, " \"error_method\": \"gamma\", \"generate_model\": ");
     if (so->model)
-        json_str(f, so->model);
+        mtsi_json_string(f, so->model);
     else
         fputs("null", f);
     fprintf(f, ",\n \"points\": [");
@@ -1051,9 +1037,9 @@ static void write_json(FILE *f, const sweep_opts *so, const point *pts, long npt
         fprintf(f, "%s\n  {\"index\": %ld, \"file\": ", k ? "," : "", k);
         char fn[300];
         snprintf(fn, sizeof fn, "%s.h5", pt->name);
-        json_str(f, fn);
+        mtsi_json_string(f, fn);
         fprintf(f, ", \"status\": ");
-        json_str(f, status_name(st[k], res[k]));
+        mtsi_json_string(f, status_name(st[k], res[k]));
         fprintf(f, ", \"L\": %ld, \"dim\": %d, \"chi\": ", pt->L, pt->p.dim);
         json_num(f, pt->p.chi);
         fputs(", \"kappa\": ", f);
@@ -1086,9 +1072,9 @@ static void write_json(FILE *f, const sweep_opts *so, const point *pts, long npt
                 if (gst[k] == GEN_UNREACHABLE)
                     fputs("null", f);
                 else
-                    json_str(f, gfn);
+                    mtsi_json_string(f, gfn);
                 fputs(", \"status\": ", f);
-                json_str(f, gen_status_name(gst[k], gres[k]));
+                mtsi_json_string(f, gen_status_name(gst[k], gres[k]));
                 fputs(", \"reward_h\": ", f);
                 json_num(f, pt->rh);
                 fputs(", \"reward_a\": ", f);
@@ -1100,7 +1086,7 @@ static void write_json(FILE *f, const sweep_opts *so, const point *pts, long npt
                              "A = %.10g > 0 relative to the model's law is not reachable from "
                              "noise (feasible only for alpha <= 1/(1 + sqrt(A)))",
                              pt->rA);
-                    json_str(f, why);
+                    mtsi_json_string(f, why);
                 }
                 fputs(", \"max_abs_x_r\": ", f);
                 json_num(f, gs[k].ok ? gs[k].max_xr : NAN);
@@ -1111,7 +1097,7 @@ static void write_json(FILE *f, const sweep_opts *so, const point *pts, long npt
                     fputc('{', f);
                     for (int r = 0; r < MTSI_ENS_NROWS; r++) {
                         fprintf(f, "%s", r ? ", " : "");
-                        json_str(f, mtsi_analysis_row_names[r]);
+                        mtsi_json_string(f, mtsi_analysis_row_names[r]);
                         fputs(": ", f);
                         json_num(f, zscore(&gs[k], &ps[k], r));
                     }
@@ -1134,14 +1120,14 @@ static void write_json(FILE *f, const sweep_opts *so, const point *pts, long npt
             const point *rep = &pts[c->rep];
             fprintf(f, "%s\n  {\"L1\": %ld, \"L2\": %ld, \"axis\": ", i ? "," : "", c->L1, c->L2);
             if (va >= 0)
-                json_str(f, axis_key(so, va));
+                mtsi_json_string(f, axis_key(so, va));
             else
                 fputs("null", f);
             for (int a = AX_C0; a < NAX; a++) {
                 if (a == va || (a >= AX_C0 && a <= AX_C2 && a - AX_C0 >= so->nc))
                     continue;
                 fputs(", ", f);
-                json_str(f, axis_key(so, a));
+                mtsi_json_string(f, axis_key(so, a));
                 fputs(": ", f);
                 json_num(f, so->v[a][rep->idx[a]]);
             }
@@ -1159,7 +1145,7 @@ static void write_json(FILE *f, const sweep_opts *so, const point *pts, long npt
             if (c->c.found)
                 fputs("null", f);
             else
-                json_str(f, c->c.reason);
+                mtsi_json_string(f, c->c.reason);
             fputc('}', f);
         }
         fputs("\n ]", f);
