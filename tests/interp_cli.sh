@@ -3,31 +3,9 @@
 # runs end to end with an analytic and a neural drift, and bad input is
 # refused with one line on stderr, exit 2, and no file written.
 set -u
-: "${MTSI:?MTSI must name the mtsi binary}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/mtsi-interp-cli.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+NAME=interp_cli
+. "$(dirname "$0")/cli_lib.sh"
 cd "$T" || exit 1
-fails=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-expect_refusal() {
-    name=$1
-    shift
-    "$@" >out 2>err
-    rc=$?
-    lines=$(wc -l <err)
-    if [ "$rc" -ne 2 ]; then
-        bad "$name: exit $rc, expected 2 ($(cat err))"
-    elif [ "$lines" -ne 1 ]; then
-        bad "$name: $lines lines on stderr: $(cat err)"
-    else
-        ok
-    fi
-    [ -e never.h5 ] && bad "$name: wrote never.h5"
-    rm -f never.h5
-}
 
 # data: phi^4 near the transition at L = 8, and a second lattice size
 "$MTSI" mcmc --m2 -4 --lambda 4.7 --L 8 --n 400 --sampler cluster --therm 200 --thin 2 \
@@ -119,5 +97,4 @@ cmp -s g8.h5 keep.h5 && ok || bad "existing output modified"
 "$MTSI" sample --help | grep -q "usage: mtsi sample" && ok || bad "sample --help"
 "$MTSI" fit-gaussian --help | grep -q "usage: mtsi fit-gaussian" && ok || bad "fit --help"
 
-echo "interp_cli: $pass passed, $fails failed"
-[ $fails -eq 0 ]
+finish

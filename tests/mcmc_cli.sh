@@ -3,31 +3,8 @@
 # stderr and exit 2 and touches no file; runs are reproducible; a run killed
 # with SIGKILL or stopped with SIGTERM resumes to bitwise the same file.
 set -u
-: "${MTSI:?MTSI must name the mtsi binary}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/mtsi-mcmc-cli.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fails=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-# expect_refusal NAME CMD...: exit 2, exactly one line on stderr, nothing on stdout
-expect_refusal() {
-    name=$1
-    shift
-    "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    lines=$(wc -l <"$T/err")
-    if [ "$rc" -ne 2 ]; then
-        bad "$name: exit $rc, expected 2 ($(cat "$T/err"))"
-    elif [ "$lines" -ne 1 ]; then
-        bad "$name: $lines lines on stderr, expected 1: $(cat "$T/err")"
-    elif [ -s "$T/out" ]; then
-        bad "$name: wrote to stdout"
-    else
-        ok
-    fi
-}
+NAME=mcmc_cli
+. "$(dirname "$0")/cli_lib.sh"
 
 C="--m2 -4 --lambda 4.7"
 cd "$T" || exit 1
@@ -118,5 +95,4 @@ fi
 cmp -s k.h5 ../ref/k.h5 && ok || bad "SIGTERM + resume differs from the uninterrupted run"
 cd ..
 
-echo "mcmc_cli: $pass passed, $fails failed"
-[ $fails -eq 0 ]
+finish

@@ -3,27 +3,9 @@
 # Feasibility is decided before sampling: an infeasible request exits 2 with
 # the admissible alpha range and writes nothing.
 set -u
-: "${MTSI:?MTSI must name the mtsi binary}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/mtsi-post-cli.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+NAME=posterior_cli
+. "$(dirname "$0")/cli_lib.sh"
 cd "$T" || exit 1
-fails=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect_refusal() {
-    name=$1
-    shift
-    "$@" >out 2>err
-    rc=$?
-    if [ "$rc" -ne 2 ] || [ "$(wc -l <err)" -ne 1 ]; then
-        bad "$name: exit $rc, stderr: $(cat err)"
-    else
-        ok
-    fi
-    [ -e never.h5 ] && bad "$name: wrote never.h5"
-    rm -f never.h5
-}
 num() { sed -n "s/.*\"$2\": *{[^}]*\"mean\": *\\([-0-9.e+]*\\).*/\\1/p" "$1"; }
 
 "$MTSI" mcmc --chi 1 --kappa 0.5 --gamma 0 --L 4 --n 400 --sampler fahmc --therm 100 \
@@ -85,5 +67,4 @@ expect_refusal "refine missing input" "$MTSI" refine nope.h5 --updates 3 --out n
 expect_refusal "refine onto an existing file" "$MTSI" refine p4.h5 --updates 3 --out r.h5
 cmp -s r.h5 keep.h5 && ok || bad "a refused refine changed r.h5"
 
-echo "posterior_cli: $pass passed, $fails failed"
-[ $fails -eq 0 ]
+finish

@@ -8,32 +8,10 @@
 # sweep; --generate answers reachable tilts; bad input is refused with one
 # stderr line and exit 2.
 set -u
-: "${MTSI:?MTSI must name the mtsi binary}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/mtsi-sweep-cli.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fails=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+NAME=sweep_cli
+. "$(dirname "$0")/cli_lib.sh"
 # the sweep must not take SLURM's task id from the environment of the test
 unset SLURM_ARRAY_TASK_ID
-
-expect_refusal() {
-    name=$1
-    shift
-    "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    lines=$(wc -l <"$T/err")
-    if [ "$rc" -ne 2 ]; then
-        bad "$name: exit $rc, expected 2 ($(cat "$T/err"))"
-    elif [ "$lines" -ne 1 ]; then
-        bad "$name: $lines lines on stderr, expected 1: $(cat "$T/err")"
-    elif [ -s "$T/out" ]; then
-        bad "$name: wrote to stdout"
-    else
-        ok
-    fi
-}
 
 cd "$T" || exit 1
 G="--m2 -4 --lambda 4.4,4.8 --L 4,6 --sampler cluster --n 400 --therm 200 --thin 2 --chains 2 --quiet"
@@ -207,5 +185,4 @@ fi
 expect_refusal "model matches nothing" "$MTSI" sweep $F --L 6 --dir g2 --generate model.h5
 expect_refusal "model is not a file" "$MTSI" sweep $F --dir g3 --generate nothing.h5
 
-echo "sweep_cli: $pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -3,18 +3,13 @@
 # summary) of the same sweep run by one process; both ranks take points.
 # Skipped (77) when the build has no MPI launcher.
 set -u
-: "${MTSI:?MTSI must name the mtsi binary}"
+NAME=sweep_mpi
+. "$(dirname "$0")/cli_lib.sh"
 MPIRUN=${MPIRUN:-}
 if [ -z "$MPIRUN" ] || ! command -v "$MPIRUN" >/dev/null 2>&1; then
     echo "no mpirun: skipped"
     exit 77
 fi
-T=$(mktemp -d "${TMPDIR:-/tmp}/mtsi-sweep-mpi.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fails=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 unset SLURM_ARRAY_TASK_ID
 # CI runs as root on two cores: allow it, and one OpenMP thread per rank.
 OMPI_ALLOW_RUN_AS_ROOT=1
@@ -51,5 +46,4 @@ rc=$?
 [ "$rc" -ne 0 ] && [ "$(grep -c 'mtsi sweep: --task-id runs one point' task.err)" -eq 1 ] && ok ||
     bad "--task-id under mpirun: exit $rc: $(cat task.err)"
 
-echo "sweep_mpi: $pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

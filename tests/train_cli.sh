@@ -6,33 +6,10 @@
 # (compared by tests/train_state, which digests weights, Adam moments, RNG,
 # data order and history).
 set -u
-: "${MTSI:?MTSI must name the mtsi binary}"
+NAME=train_cli
+. "$(dirname "$0")/cli_lib.sh"
 BUILD=$(cd "$(dirname "$MTSI")" && pwd)
 STATE=${TRAIN_STATE:-$BUILD/tests/train_state}
-T=$(mktemp -d "${TMPDIR:-/tmp}/mtsi-train-cli.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fails=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-# expect_refusal NAME CMD...: exit 2, exactly one line on stderr, nothing on stdout
-expect_refusal() {
-    name=$1
-    shift
-    "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    lines=$(wc -l <"$T/err")
-    if [ "$rc" -ne 2 ]; then
-        bad "$name: exit $rc, expected 2 ($(cat "$T/err"))"
-    elif [ "$lines" -ne 1 ]; then
-        bad "$name: $lines lines on stderr, expected 1: $(cat "$T/err")"
-    elif [ -s "$T/out" ]; then
-        bad "$name: wrote to stdout"
-    else
-        ok
-    fi
-}
 
 cd "$T" || exit 1
 "$MTSI" mcmc --m2 -4 --lambda 4.7 --L 8 --sampler cluster --chains 2 --n 300 --therm 100 \
@@ -132,5 +109,4 @@ rm -f k.h5.tmp-*
 cd ..
 cmp -s ref.st kill9.st && ok || bad "kill -9 + resume differs from the uninterrupted run: $(diff ref.st kill9.st)"
 
-echo "train_cli: $pass passed, $fails failed"
-[ $fails -eq 0 ]
+finish
