@@ -51,8 +51,7 @@ int mtsi_cmd_fit_gaussian(int argc, char **argv)
         case 'm': mixture = 1; break;
         case 'z': zero = 1; break;
         case 'f': force = 1; break;
-        case ':': return mtsi_cli_usage_error("fit-gaussian", "option '%s' needs a value", argv[optind - 1]);
-        default: return mtsi_cli_usage_error("fit-gaussian", "unknown option '%s'", argv[optind - 1]);
+        default: return mtsi_cli_option_error("fit-gaussian", ch, argv);
         }
     }
     if (optind != argc - 1)

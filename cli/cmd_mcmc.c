@@ -122,10 +122,8 @@ int mtsi_cmd_mcmc(int argc, char **argv)
     opterr = 0;
     int ch, idx;
     while ((ch = getopt_long(argc, argv, ":", longopts, &idx)) != -1) {
-        if (ch == '?')
-            return mtsi_cli_usage_error("mcmc", "unknown option '%s'", argv[optind - 1]);
-        if (ch == ':')
-            return mtsi_cli_usage_error("mcmc", "option '%s' needs a value", argv[optind - 1]);
+        if (ch == '?' || ch == ':')
+            return mtsi_cli_option_error("mcmc", ch, argv);
         snprintf(optname, sizeof optname, "--%s", longopts[idx].name);
         if (ch != O_OUT && ch != O_RESUME && ch != O_CKPT && ch != O_THREADS && ch != O_FORCE)
             n_other++;

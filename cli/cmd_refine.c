@@ -89,10 +89,8 @@ int mtsi_cmd_refine(int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, ":", lo, &idx)) != -1) {
-        if (ch == '?')
-            return mtsi_cli_usage_error("refine", "unknown option '%s'", argv[optind - 1]);
-        if (ch == ':')
-            return mtsi_cli_usage_error("refine", "option '%s' needs a value", argv[optind - 1]);
+        if (ch == '?' || ch == ':')
+            return mtsi_cli_option_error("refine", ch, argv);
         snprintf(optname, sizeof optname, "--%s", lo[idx].name);
         int rc = MTSI_OK;
         switch (ch) {

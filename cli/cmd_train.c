@@ -232,10 +232,8 @@ int mtsi_cmd_train(int argc, char **argv)
     opterr = 0;
     int ch, idx;
     while ((ch = getopt_long(argc, argv, ":", longopts, &idx)) != -1) {
-        if (ch == '?')
-            return mtsi_cli_usage_error("train", "unknown option '%s'", argv[optind - 1]);
-        if (ch == ':')
-            return mtsi_cli_usage_error("train", "option '%s' needs a value", argv[optind - 1]);
+        if (ch == '?' || ch == ':')
+            return mtsi_cli_option_error("train", ch, argv);
         switch (ch) {
         case O_OUT: out = optarg; break;
         case O_FORCE: force = 1; break;

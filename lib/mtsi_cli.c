@@ -3,6 +3,7 @@
 #include "mtsi_err.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
@@ -263,4 +264,11 @@ void mtsi_json_number(FILE *f, double v)
         fprintf(f, "%.17g", v);
     else
         fputs("null", f);
+}
+
+int mtsi_cli_option_error(const char *cmd, int ch, char **argv)
+{
+    if (ch == ':')
+        return mtsi_cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+    return mtsi_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 }

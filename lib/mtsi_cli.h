@@ -24,6 +24,11 @@ int mtsi_cli_fail(const char *cmd);
 int mtsi_cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* For getopt_long with optstring ":" (argv[optind - 1] is the offending
+ * word): the usage error for an unknown option (ch '?') or a missing value
+ * (ch ':'). Returns 2. */
+int mtsi_cli_option_error(const char *cmd, int ch, char **argv);
+
 /* argv joined by spaces (malloc'd), stored in file attributes. */
 char *mtsi_cli_command_line(int argc, char **argv);
 
