@@ -85,19 +85,21 @@ void mtsi_png_canvas_blend(mtsi_png_canvas *c, int x, int y, uint32_t rgb, doubl
     }
 }
 
+/* *a <= *b afterwards */
+static void order(int *a, int *b)
+{
+    if (*a > *b) {
+        int t = *a;
+        *a = *b;
+        *b = t;
+    }
+}
+
 void mtsi_png_canvas_fill_rect(mtsi_png_canvas *c, int x0, int y0, int x1, int y1, uint32_t rgb,
                                double alpha)
 {
-    if (x0 > x1) {
-        int t = x0;
-        x0 = x1;
-        x1 = t;
-    }
-    if (y0 > y1) {
-        int t = y0;
-        y0 = y1;
-        y1 = t;
-    }
+    order(&x0, &x1);
+    order(&y0, &y1);
     for (int y = y0; y < y1; y++)
         for (int x = x0; x < x1; x++)
             mtsi_png_canvas_blend(c, x, y, rgb, alpha);
@@ -106,16 +108,8 @@ void mtsi_png_canvas_fill_rect(mtsi_png_canvas *c, int x0, int y0, int x1, int y
 void mtsi_png_canvas_rect(mtsi_png_canvas *c, int x0, int y0, int x1, int y1, uint32_t rgb,
                           int width)
 {
-    if (x0 > x1) {
-        int t = x0;
-        x0 = x1;
-        x1 = t;
-    }
-    if (y0 > y1) {
-        int t = y0;
-        y0 = y1;
-        y1 = t;
-    }
+    order(&x0, &x1);
+    order(&y0, &y1);
     mtsi_png_canvas_fill_rect(c, x0, y0, x1, y0 + width, rgb, 1);
     mtsi_png_canvas_fill_rect(c, x0, y1 - width, x1, y1, rgb, 1);
     mtsi_png_canvas_fill_rect(c, x0, y0, x0 + width, y1, rgb, 1);
