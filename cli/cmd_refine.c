@@ -194,10 +194,7 @@ int mtsi_cmd_refine(int argc, char **argv)
                 o.dt = dt;
             if (!isnan(m0))
                 o.m0 = m0;
-            if (pilot == 0)
-                o.tune = 0;
-            else if (kind != MTSI_SAMPLER_CLUSTER)
-                o.tune = 1;
+            o.tune = pilot > 0; /* HMC's defaults are untuned (the paper's step) */
         }
     }
     if (!rc) {
