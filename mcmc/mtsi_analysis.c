@@ -277,6 +277,57 @@ static int read_observables(hid_t f, const char *path, int flags, mtsi_analysis_
     return MTSI_OK;
 }
 
+/* Reads /configs one configuration at a time (memory O(V)), checking that
+ * every value is finite. cfg_close is safe after a failed cfg_open. */
+typedef struct {
+    hid_t ds, fs, ms;
+    hsize_t start[MTSI_PHI4_MAXDIM + 1], count[MTSI_PHI4_MAXDIM + 1];
+    long V;
+} cfg_reader;
+
+static void cfg_close(cfg_reader *r)
+{
+    if (r->ms >= 0)
+        H5Sclose(r->ms);
+    if (r->fs >= 0)
+        H5Sclose(r->fs);
+    if (r->ds >= 0)
+        H5Dclose(r->ds);
+    r->ds = r->fs = r->ms = -1;
+}
+
+static int cfg_open(hid_t f, const char *path, const mtsi_analysis_ens *e, cfg_reader *r)
+{
+    memset(r, 0, sizeof *r);
+    r->V = e->V;
+    r->count[0] = 1;
+    for (long d = 1; d <= e->dim; d++)
+        r->count[d] = (hsize_t)e->L;
+    hsize_t vlen = (hsize_t)e->V;
+    r->ds = H5Dopen2(f, "configs", H5P_DEFAULT);
+    r->fs = r->ds >= 0 ? H5Dget_space(r->ds) : -1;
+    r->ms = H5Screate_simple(1, &vlen, NULL);
+    if (r->ds < 0 || r->fs < 0 || r->ms < 0) {
+        cfg_close(r);
+        return mtsi_error_set(MTSI_EINVAL, "%s: cannot open /configs", path);
+    }
+    return MTSI_OK;
+}
+
+static int cfg_read(cfg_reader *r, const char *path, long i, double *phi)
+{
+    r->start[0] = (hsize_t)i;
+    if (H5Sselect_hyperslab(r->fs, H5S_SELECT_SET, r->start, NULL, r->count, NULL) < 0 ||
+        H5Dread(r->ds, H5T_NATIVE_DOUBLE, r->ms, r->fs, H5P_DEFAULT, phi) < 0)
+        return mtsi_error_set(MTSI_EINVAL, "%s: cannot read configuration %ld of /configs "
+                              "(corrupt or truncated file?)", path, i);
+    for (long a = 0; a < r->V; a++)
+        if (!isfinite(phi[a]))
+            return mtsi_error_set(MTSI_EINVAL, "%s: configuration %ld has a non-finite value at "
+                                  "site %ld", path, i, a);
+    return MTSI_OK;
+}
+
 /* No /observables (a "data" file): measure every configuration, reading
  * one at a time so that memory stays O(V). */
 static int compute_observables(hid_t f, const char *path, int flags, mtsi_analysis_ens *e)
@@ -298,31 +349,10 @@ static int compute_observables(hid_t f, const char *path, int flags, mtsi_analys
         free(phi);
         return mtsi_error_code() ? mtsi_error_code() : MTSI_ENOMEM;
     }
-    hid_t ds = H5Dopen2(f, "configs", H5P_DEFAULT);
-    hid_t fs = ds >= 0 ? H5Dget_space(ds) : -1;
-    hsize_t start[MTSI_PHI4_MAXDIM + 1] = {0}, count[MTSI_PHI4_MAXDIM + 1];
-    count[0] = 1;
-    for (long d = 1; d <= e->dim; d++)
-        count[d] = (hsize_t)e->L;
-    hsize_t vlen = (hsize_t)e->V;
-    hid_t ms = H5Screate_simple(1, &vlen, NULL);
-    rc = (ds < 0 || fs < 0 || ms < 0)
-             ? mtsi_error_set(MTSI_EINVAL, "%s: cannot open /configs", path)
-             : MTSI_OK;
+    cfg_reader rd;
+    rc = cfg_open(f, path, e, &rd);
     for (long i = 0; i < e->n && !rc; i++) {
-        start[0] = (hsize_t)i;
-        if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-            H5Dread(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, phi) < 0) {
-            rc = mtsi_error_set(MTSI_EINVAL, "%s: cannot read configuration %ld of /configs "
-                                "(corrupt or truncated file?)", path, i);
-            break;
-        }
-        for (long a = 0; a < e->V; a++)
-            if (!isfinite(phi[a])) {
-                rc = mtsi_error_set(MTSI_EINVAL, "%s: configuration %ld has a non-finite value at "
-                                    "site %ld", path, i, a);
-                break;
-            }
+        rc = cfg_read(&rd, path, i, phi);
         if (rc)
             break;
         mtsi_phi4_obs o;
@@ -331,12 +361,7 @@ static int compute_observables(hid_t f, const char *path, int flags, mtsi_analys
         for (int a = 0; a < NPRIM; a++)
             e->obs[(size_t)a * (size_t)e->n + (size_t)i] = v[a];
     }
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (fs >= 0)
-        H5Sclose(fs);
-    if (ds >= 0)
-        H5Dclose(ds);
+    cfg_close(&rd);
     mtsi_phi4_meas_free(m);
     free(phi);
     e->computed = 1;
@@ -448,35 +473,11 @@ int mtsi_analysis_read_configs(const char *path, const mtsi_analysis_ens *e, con
     hid_t f = mtsi_h5_open(path);
     if (f < 0)
         return mtsi_error_code();
-    hid_t ds = H5Dopen2(f, "configs", H5P_DEFAULT);
-    hid_t fs = ds >= 0 ? H5Dget_space(ds) : -1;
-    hsize_t start[MTSI_PHI4_MAXDIM + 1] = {0}, count[MTSI_PHI4_MAXDIM + 1];
-    count[0] = 1;
-    for (long d = 1; d <= e->dim; d++)
-        count[d] = (hsize_t)e->L;
-    hsize_t vlen = (hsize_t)e->V;
-    hid_t ms = H5Screate_simple(1, &vlen, NULL);
-    int rc = (ds < 0 || fs < 0 || ms < 0)
-                 ? mtsi_error_set(MTSI_EINVAL, "%s: cannot open /configs", path)
-                 : MTSI_OK;
-    for (int j = 0; j < k && !rc; j++) {
-        double *phi = out + (size_t)j * (size_t)e->V;
-        start[0] = (hsize_t)idx[j];
-        if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-            H5Dread(ds, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, phi) < 0)
-            rc = mtsi_error_set(MTSI_EINVAL, "%s: cannot read configuration %ld of /configs "
-                                "(corrupt or truncated file?)", path, idx[j]);
-        for (long a = 0; a < e->V && !rc; a++)
-            if (!isfinite(phi[a]))
-                rc = mtsi_error_set(MTSI_EINVAL, "%s: configuration %ld has a non-finite value at "
-                                    "site %ld", path, idx[j], a);
-    }
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (fs >= 0)
-        H5Sclose(fs);
-    if (ds >= 0)
-        H5Dclose(ds);
+    cfg_reader rd;
+    int rc = cfg_open(f, path, e, &rd);
+    for (int j = 0; j < k && !rc; j++)
+        rc = cfg_read(&rd, path, idx[j], out + (size_t)j * (size_t)e->V);
+    cfg_close(&rd);
     H5Fclose(f);
     return rc;
 }
