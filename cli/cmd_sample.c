@@ -6,6 +6,7 @@
 #include "mtsi_ensemble.h"
 #include "mtsi_err.h"
 #include "mtsi_h5.h"
+#include "mtsi_mask.h"
 #include "mtsi_model.h"
 #include "mtsi_phi4.h"
 #include "mtsi_generate.h"
@@ -23,22 +24,38 @@ static const char usage_text[] =
     "usage: mtsi sample --model MODEL.h5 --n N --out OUT.h5 [options]\n"
     "\n"
     "Draw N samples with the model's drift along an alpha path. The output is an\n"
-    "ensemble (kind \"generated\") that mtsi stats and mtsi compare read.\n"
+    "ensemble (kind \"generated\") of the model's data shape: phi^4 lattices that\n"
+    "mtsi stats and mtsi compare read, or images, paths and other data of any\n"
+    "shape (one alpha per grid point, shared by its channels).\n"
     "\n"
     "Path (zero-shot: one trained drift serves every task):\n"
     "  --path generate         alpha = (1 - t) everywhere, from noise (default)\n"
     "  --path inpaint          observed sites held fixed; needs --from and --mask\n"
     "  --path sequential       sites generated stage by stage in --order\n"
-    "  --path file:P.h5        a user path: dataset /alpha [T+1, L, ...] of alpha at\n"
-    "                          t = j/T, linear in between (alpha = 0 sites need --from)\n"
-    "  --order ORDER           raster | column | row | block:S | morton | random,\n"
-    "                          optionally :G to group into G stages (default raster)\n"
-    "  --from OBS.h5           observed configurations; sample i completes config\n"
-    "                          i mod n_obs\n"
-    "  --mask M                random:F (a fraction F of the sites missing, a new\n"
-    "                          draw per sample) | square:S (an S^dim hole at the\n"
-    "                          centre) | FILE.h5 (dataset /mask, uint8, 1 = observed,\n"
-    "                          shape [L, ...] or [n, L, ...])\n"
+    "  --path file:P.h5        a user path: dataset /alpha [T+1, grid...] of alpha at\n"
+    "                          t = j/T, linear in between (alpha = 0 points need --from)\n"
+    "  --order ORDER           raster | column | row | strips:S | block:S | quadrants |\n"
+    "                          morton | random, optionally :G to group into G stages\n"
+    "                          (default raster; on 1-D grids raster = points in order,\n"
+    "                          block:S = runs of S points)\n"
+    "  --from OBS.h5           observed samples (same shape as the model's data);\n"
+    "                          sample i completes sample i mod n_obs\n"
+    "  --mask M                random:F (a fraction F of the points missing, mask i\n"
+    "                          drawn from stream i of the seed) | square:S, box:S (an\n"
+    "                          S-sided hole at the centre) | rows:even, rows:odd |\n"
+    "                          blocks:S (checkerboard of S x S blocks) | FILE.h5\n"
+    "                          (dataset /mask, 0/1, 1 = observed, shape [grid...] or\n"
+    "                          [n, grid...]) | FILE.png (nonzero = observed)\n"
+    "  --noise SIGMA           the observed values are noisy, y = x + SIGMA n (SPEC\n"
+    "                          6.1): observed points start at alpha = SIGMA/(1+SIGMA)\n"
+    "                          with value y/(1+SIGMA), wait there while the missing\n"
+    "                          points come down, then all go to 0 together (the last\n"
+    "                          stage as the exact time-reversal SDE): denoised on the way\n"
+    "  --noise-keep            with --noise: hold the observed points at their noisy\n"
+    "                          values instead (plain inpainting of y)\n"
+    "  --noise-add             with --noise: the --from values are clean; observe\n"
+    "                          y = x + SIGMA n (sample i from stream i of the seed),\n"
+    "                          written to /observed\n"
     "Integrator:\n"
     "  --integrator I          euler | heun (default) | rk4 (ODE)\n"
     "  --sde EPS[:linear]      Euler-Maruyama SDE with noise level EPS (constant or\n"
@@ -60,114 +77,8 @@ static const char usage_text[] =
     "  --out FILE              output (required); --force replaces an existing one\n";
 
 enum { O_MODEL = 256, O_N, O_OUT, O_STEPS, O_INT, O_SDE, O_PATH, O_ORDER, O_FROM, O_MASK, O_SEED,
-       O_BATCH, O_FORCE, O_THREADS, O_FIELD, O_QUAD, O_FIELDFILE, O_TMIN };
-
-static int read_mask_file(const char *path, const mtsi_model_info *info, long *nmask,
-                          unsigned char **mask)
-{
-    if (mtsi_in_check(path))
-        return MTSI_EINVAL;
-    hid_t f = mtsi_h5_open(path);
-    if (f < 0)
-        return MTSI_EINVAL;
-    char what[600];
-    snprintf(what, sizeof what, "mask file '%s'", path);
-    hsize_t dims[8];
-    int r = mtsi_h5_shape(f, "mask", dims, 8, what);
-    int rc = r < 0 ? MTSI_EINVAL : MTSI_OK;
-    long n = 1;
-    if (!rc) {
-        int lead = r - info->dim;
-        if (lead != 0 && lead != 1)
-            rc = mtsi_error_set(MTSI_EINVAL, "%s: /mask has rank %d; expected %d or %d (L = %ld)",
-                                what, r, info->dim, info->dim + 1, info->L);
-        for (int d = 0; !rc && d < info->dim; d++)
-            if ((long)dims[lead + d] != info->L)
-                rc = mtsi_error_set(MTSI_EINVAL,
-                                    "%s: /mask has %llu sites along axis %d, the model has L = %ld",
-                                    what, (unsigned long long)dims[lead + d], d, info->L);
-        if (!rc && lead == 1)
-            n = (long)dims[0];
-        if (!rc && n < 1)
-            rc = mtsi_error_set(MTSI_EINVAL, "%s: /mask is empty", what);
-    }
-    if (!rc) {
-        *mask = malloc((size_t)(n * info->V));
-        rc = *mask ? mtsi_h5_read_u8(f, "mask", *mask, (size_t)(n * info->V), what)
-                   : mtsi_error_set(MTSI_ENOMEM, "out of memory");
-        *nmask = n;
-    }
-    H5Fclose(f);
-    return rc;
-}
-
-/* --mask random:F | square:S | FILE */
-static int make_mask(const char *spec, const mtsi_model_info *info, long n, uint64_t seed,
-                     long *nmask, unsigned char **mask)
-{
-    const long V = info->V, L = info->L;
-    if (!strncmp(spec, "random:", 7)) {
-        double frac;
-        if (mtsi_parse_double("--mask random", spec + 7, &frac))
-            return MTSI_EINVAL;
-        if (!(frac >= 0 && frac <= 1))
-            return mtsi_error_set(MTSI_EINVAL,
-                                  "--mask random:%g: the missing fraction must be in [0, 1]", frac);
-        long nmiss = lround(frac * (double)V);
-        *mask = malloc((size_t)(n * V));
-        long *perm = malloc((size_t)V * sizeof(long));
-        if (!*mask || !perm) {
-            free(perm);
-            return mtsi_error_set(MTSI_ENOMEM, "out of memory");
-        }
-        mtsi_rng r;
-        mtsi_rng_seed(&r, seed ^ 0x6d61736bULL, 1);
-        for (long i = 0; i < n; i++) {
-            for (long a = 0; a < V; a++)
-                perm[a] = a;
-            unsigned char *m = *mask + i * V;
-            memset(m, 1, (size_t)V);
-            for (long k = 0; k < nmiss; k++) { /* partial Fisher-Yates */
-                long j = k + (long)mtsi_rng_below(&r, (uint64_t)(V - k));
-                long t = perm[k];
-                perm[k] = perm[j];
-                perm[j] = t;
-                m[perm[k]] = 0;
-            }
-        }
-        free(perm);
-        *nmask = n;
-        return MTSI_OK;
-    }
-    if (!strncmp(spec, "square:", 7)) {
-        long S;
-        if (mtsi_parse_long("--mask square", spec + 7, &S))
-            return MTSI_EINVAL;
-        if (S < 0 || S > L)
-            return mtsi_error_set(MTSI_EINVAL, "--mask square:%ld: the hole must fit in L = %ld", S,
-                                  L);
-        *mask = malloc((size_t)V);
-        if (!*mask)
-            return mtsi_error_set(MTSI_ENOMEM, "out of memory");
-        long lo = (L - S) / 2;
-        for (long a = 0; a < V; a++) {
-            long r = a;
-            int inside = 1;
-            for (int d = 0; d < info->dim; d++) {
-                long x = r % L;
-                r /= L;
-                inside &= x >= lo && x < lo + S;
-            }
-            (*mask)[a] = inside ? 0 : 1;
-        }
-        *nmask = 1;
-        return MTSI_OK;
-    }
-    if (strchr(spec, ':') && access(spec, F_OK) != 0)
-        return mtsi_error_set(MTSI_EINVAL, "--mask: unknown mask '%s' (random:F, square:S or a file)",
-                              spec);
-    return read_mask_file(spec, info, nmask, mask);
-}
+       O_BATCH, O_FORCE, O_THREADS, O_FIELD, O_QUAD, O_FIELDFILE, O_TMIN, O_NOISE, O_NOISEKEEP,
+       O_NOISEADD };
 
 static int read_path_file(const char *path, const mtsi_model_info *info, mtsi_path **p)
 {
@@ -181,20 +92,32 @@ static int read_path_file(const char *path, const mtsi_model_info *info, mtsi_pa
     hsize_t dims[8];
     int r = mtsi_h5_shape(f, "alpha", dims, 8, what);
     int rc = r < 0 ? MTSI_EINVAL : MTSI_OK;
-    if (!rc && r != info->dim + 1)
-        rc = mtsi_error_set(MTSI_EINVAL, "%s: /alpha has rank %d, expected %d ([T+1, L, ...])",
-                            what, r, info->dim + 1);
-    for (int d = 0; !rc && d < info->dim; d++)
-        if ((long)dims[1 + d] != info->L)
-            rc = mtsi_error_set(MTSI_EINVAL, "%s: /alpha is for L = %llu, the model has L = %ld",
-                                what, (unsigned long long)dims[1 + d], info->L);
+    const mtsi_shape *sh = &info->shape;
+    const long P = mtsi_shape_points(sh);
+    char shs[200];
+    mtsi_shape_format(sh, shs, sizeof shs);
+    if (!rc && r != sh->naxes + 1)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: /alpha has rank %d, expected %d ([T+1, grid...] for "
+                                         "the model's %s)",
+                            what, r, sh->naxes + 1, shs);
+    for (int d = 0; !rc && d < sh->naxes; d++)
+        if ((long)dims[1 + d] != sh->n[d])
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: /alpha axis %d has %llu points, the model's "
+                                             "data are a %s",
+                                what, d + 1, (unsigned long long)dims[1 + d], shs);
+    if (!rc && (dims[0] < 2 || dims[0] > 1000000))
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: /alpha has %llu time points (2 to 10^6)", what,
+                            (unsigned long long)dims[0]);
+    if (!rc && dims[0] * (hsize_t)P > (hsize_t)(1L << 31))
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: /alpha is too large (%llu x %ld)", what,
+                            (unsigned long long)dims[0], P);
     double *a = NULL;
     if (!rc) {
         long nt = (long)dims[0];
-        a = malloc((size_t)(nt * info->V) * sizeof(double));
-        rc = a ? mtsi_h5_read_double(f, "alpha", a, (size_t)(nt * info->V), what)
+        a = malloc((size_t)(nt * P) * sizeof(double));
+        rc = a ? mtsi_h5_read_double(f, "alpha", a, (size_t)(nt * P), what)
                : mtsi_error_set(MTSI_ENOMEM, "out of memory");
-        if (!rc && !(*p = mtsi_path_table(info->V, nt, a))) {
+        if (!rc && !(*p = mtsi_path_table(sh, nt, a))) {
             char msg[512];
             snprintf(msg, sizeof msg, "%s", mtsi_error_msg());
             rc = mtsi_error_set(MTSI_EINVAL, "%s: %s", what, msg);
@@ -274,11 +197,13 @@ int mtsi_cmd_sample(int argc, char **argv)
         {"force", no_argument, 0, O_FORCE},       {"threads", required_argument, 0, O_THREADS},
         {"field", required_argument, 0, O_FIELD}, {"quad", required_argument, 0, O_QUAD},
         {"field-file", required_argument, 0, O_FIELDFILE}, {"t-min", required_argument, 0, O_TMIN},
-        {0, 0, 0, 0}};
+        {"noise", required_argument, 0, O_NOISE}, {"noise-keep", no_argument, 0, O_NOISEKEEP},
+        {"noise-add", no_argument, 0, O_NOISEADD}, {0, 0, 0, 0}};
     const char *model = NULL, *out = NULL, *pathname = "generate", *order = NULL, *from = NULL,
                *maskspec = NULL, *sde = NULL;
     long n = -1, seed = 1, batch = 64, threads = 0;
-    double fh = 0, fA = 0, tmin = -1;
+    double fh = 0, fA = 0, tmin = -1, sigma = 0;
+    int noise_keep = 0, noise_add = 0, have_noise = 0;
     const char *fieldfile = NULL;
     int force = 0, ch, idx;
     mtsi_integrate_opts io;
@@ -309,6 +234,14 @@ int mtsi_cmd_sample(int argc, char **argv)
         case O_FIELD: rc = mtsi_parse_finite(optname, optarg, &fh); break;
         case O_QUAD: rc = mtsi_parse_finite(optname, optarg, &fA); break;
         case O_FIELDFILE: fieldfile = optarg; break;
+        case O_NOISE:
+            rc = mtsi_parse_finite(optname, optarg, &sigma);
+            if (!rc && !(sigma >= 0 && sigma <= 1e6))
+                rc = mtsi_error_set(MTSI_EINVAL, "--noise: sigma must be in [0, 1e6], got %g", sigma);
+            have_noise = 1;
+            break;
+        case O_NOISEKEEP: noise_keep = 1; break;
+        case O_NOISEADD: noise_add = 1; break;
         case O_TMIN:
             rc = mtsi_parse_finite(optname, optarg, &tmin);
             if (!rc && !(tmin >= 0 && tmin < 1))
@@ -360,6 +293,10 @@ int mtsi_cmd_sample(int argc, char **argv)
         return mtsi_cli_usage_error("sample", "--order goes with --path sequential");
     if (is_gen && maskspec)
         return mtsi_cli_usage_error("sample", "--mask needs --path inpaint or sequential");
+    if (have_noise && !is_inp)
+        return mtsi_cli_usage_error("sample", "--noise goes with --path inpaint");
+    if ((noise_keep || noise_add) && !have_noise)
+        return mtsi_cli_usage_error("sample", "--noise-keep and --noise-add go with --noise SIGMA");
     if (mtsi_in_check(model) || mtsi_out_check(out, force))
         return mtsi_cli_fail("sample");
 
@@ -375,29 +312,50 @@ int mtsi_cmd_sample(int argc, char **argv)
     char *tmp = NULL, *cl = NULL;
     long *src = NULL;
     int rc = mtsi_model_load(model, &drift, &info);
+    const long P = mtsi_shape_points(&info.shape);
+    const int lattice = mtsi_shape_is_lattice(&info.shape, NULL, NULL);
+    if (!rc && !lattice && (fh != 0 || fA != 0 || fieldfile))
+        rc = mtsi_error_set(MTSI_EINVAL, "--field, --quad and --field-file tilt phi4 laws; the model "
+                                         "'%s' is for %s data",
+                            model, info.shape.kind);
     if (!rc && from) {
         rc = mtsi_ensemble_read(from, &obs);
-        if (!rc && (obs.dim != info.dim || obs.L != info.L))
-            rc = mtsi_error_set(MTSI_EINVAL,
-                                "--from '%s' has L = %ld, dim = %d but the model is for L = %ld, dim = %d",
-                                from, obs.L, obs.dim, info.L, info.dim);
+        if (!rc) {
+            char wf[600], wm[600];
+            snprintf(wf, sizeof wf, "--from '%s'", from);
+            snprintf(wm, sizeof wm, "the model '%s'", model);
+            rc = mtsi_shape_require(&obs.shape, wf, &info.shape, wm);
+        }
+    }
+    double *yobs = NULL; /* --noise-add: the noisy observations, [n][V] */
+    if (!rc && noise_add) {
+        yobs = malloc((size_t)(n * info.V) * sizeof(double));
+        if (!yobs)
+            rc = mtsi_error_set(MTSI_ENOMEM, "out of memory for %ld observations", n);
+        for (long i = 0; !rc && i < n; i++) {
+            mtsi_rng r; /* observation i from stream i of the seed */
+            mtsi_rng_seed(&r, (uint64_t)seed ^ 0x6f6273ULL, (uint64_t)i + 1);
+            const double *x = obs.configs + (i % obs.n) * info.V;
+            for (long a = 0; a < info.V; a++)
+                yobs[i * info.V + a] = x[a] + sigma * mtsi_rng_normal(&r);
+        }
     }
     if (!rc && maskspec)
-        rc = make_mask(maskspec, &info, n, (uint64_t)seed, &nmask, &mask);
+        rc = mtsi_mask_make(maskspec, &info.shape, n, (uint64_t)seed, &nmask, &mask);
     if (!rc) {
         if (is_gen)
-            path = mtsi_path_generate(info.V);
+            path = mtsi_path_generate(&info.shape);
         else if (is_inp)
-            path = mtsi_path_inpaint(info.V, nmask, mask);
+            path = mtsi_path_inpaint_noisy(&info.shape, nmask, mask, noise_keep ? 0.0 : sigma);
         else if (is_seq) {
-            stage = malloc((size_t)info.V * sizeof(int));
-            int ns = stage ? mtsi_order_stages(order ? order : "raster", info.dim, info.L,
+            stage = malloc((size_t)P * sizeof(int));
+            int ns = stage ? mtsi_order_stages(order ? order : "raster", &info.shape,
                                                (uint64_t)seed, stage)
                            : -mtsi_error_set(MTSI_ENOMEM, "out of memory");
             if (ns < 0)
                 rc = -ns;
             else
-                path = mtsi_path_sequential(info.V, ns, stage, nmask, mask);
+                path = mtsi_path_sequential(&info.shape, ns, stage, nmask, mask);
         } else
             rc = read_path_file(pathname + 5, &info, &path);
         if (!rc && !path)
@@ -457,12 +415,24 @@ int mtsi_cmd_sample(int argc, char **argv)
         mtsi_rng r = base; /* batch k uses stream k of the seed */
         for (long i = 0; i < bs; i++)
             src[i0 + i] = from ? (i0 + i) % obs.n : -1;
-        if (from)
+        if (from) {
             for (long i = 0; i < bs; i++)
-                memcpy(x1 + i * V, obs.configs + src[i0 + i] * V, (size_t)V * sizeof(double));
+                memcpy(x1 + i * V, yobs ? yobs + (i0 + i) * V : obs.configs + src[i0 + i] * V,
+                       (size_t)V * sizeof(double));
+            mtsi_model_standardize(&info, bs, x1);
+        }
         rc = mtsi_path_init(path, io.t0, bs, i0, x1, &r, x + i0 * V);
         if (!rc)
             rc = mtsi_integrate(use, path, &io, bs, i0, x + i0 * V, &r);
+        if (!rc && info.standardized) {
+            /* back to the data's scale; observed values exactly as given */
+            mtsi_model_unstandardize(&info, bs, x + i0 * V);
+            for (long i = 0; from && i < bs; i++)
+                for (long a = 0; a < V; a++)
+                    if (mtsi_path_observed(path, i0 + i, a) && mtsi_path_obs_alpha(path) == 0)
+                        x[(i0 + i) * V + a] = yobs ? yobs[(i0 + i) * V + a]
+                                                   : obs.configs[src[i0 + i] * V + a];
+        }
         /* observed sites are copied back bit-exactly (they were never moved) */
         for (long i = 0; !rc && i < bs; i++)
             for (long a = 0; a < V; a++)
@@ -487,9 +457,7 @@ int mtsi_cmd_sample(int argc, char **argv)
         mtsi_ensemble e;
         memset(&e, 0, sizeof e);
         e.n = n;
-        e.dim = info.dim;
-        e.L = info.L;
-        e.V = V;
+        mtsi_ensemble_set_shape(&e, &info.shape);
         e.chi = info.chi;
         e.kappa = info.kappa;
         e.gamma = info.gamma;
@@ -515,6 +483,16 @@ int mtsi_cmd_sample(int argc, char **argv)
             rc |= mtsi_h5_attr_set_double(f, "sde_eps", io.kind == MTSI_INTEGRATOR_EM ? io.eps : 0);
             rc |= mtsi_h5_attr_set_long(f, "n_chains", 1);
             rc |= mtsi_h5_attr_set_double(f, "t_min", io.t0);
+            if (have_noise) {
+                rc |= mtsi_h5_attr_set_double(f, "noise_sigma", sigma);
+                rc |= mtsi_h5_attr_set_string(f, "noise_treatment",
+                                              noise_keep ? "keep" : "denoise");
+            }
+            if (yobs) {
+                hsize_t dy[2 + MTSI_SHAPE_MAXAXES];
+                int ry = mtsi_shape_dims(&info.shape, !lattice, (hsize_t)n, dy);
+                rc |= mtsi_h5_write_double(f, "observed", ry, dy, yobs);
+            }
             if (tilted) {
                 rc |= mtsi_h5_attr_set_double(f, "reward_h", fh);
                 rc |= mtsi_h5_attr_set_double(f, "reward_a", fA);
@@ -527,12 +505,12 @@ int mtsi_cmd_sample(int argc, char **argv)
                     rc |= mtsi_h5_write_double(f, "reward_quad", 1, &dv, Asite);
             }
             if (mask) {
-                hsize_t dm[1 + MTSI_PHI4_MAXDIM];
+                hsize_t dm[1 + MTSI_SHAPE_MAXAXES];
                 int lead = nmask > 1 ? 1 : 0;
                 dm[0] = (hsize_t)nmask;
-                for (int d = 0; d < info.dim; d++)
-                    dm[lead + d] = (hsize_t)info.L;
-                rc |= mtsi_h5_write_u8(f, "mask", lead + info.dim, dm, mask);
+                for (int d = 0; d < info.shape.naxes; d++)
+                    dm[lead + d] = (hsize_t)info.shape.n[d];
+                rc |= mtsi_h5_write_u8(f, "mask", lead + info.shape.naxes, dm, mask);
             }
             if (from) {
                 hsize_t dn = (hsize_t)n;
@@ -555,6 +533,7 @@ int mtsi_cmd_sample(int argc, char **argv)
     free(x1);
     free(src);
     free(mask);
+    free(yobs);
     free(stage);
     mtsi_path_free(path);
     mtsi_drift_free(post);

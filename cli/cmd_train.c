@@ -20,7 +20,8 @@ static const char usage_text[] =
     "x0 ~ N(0, I) and alpha drawn from the mixture nu.\n"
     "\n"
     "Data and output:\n"
-    "  --data F.h5         training ensemble (/configs, attributes L and dim)\n"
+    "  --data F.h5         training data: a phi^4 ensemble or data of any shape\n"
+    "                      (images, paths: attributes grid, periodic, channels)\n"
     "  --out MODEL.h5      model file, rewritten as the checkpoint while training\n"
     "  --force             replace an existing output\n"
     "  --resume            continue the training in MODEL.h5 (settings from the file;\n"
@@ -38,12 +39,18 @@ static const char usage_text[] =
     "  --wd X              decoupled weight decay (default 0)\n"
     "  --ema X             EMA decay of the weights used for sampling (default 0.99)\n"
     "  --arch SPEC         network, e.g. \"width=32,mult=1-2-2,blocks=1,groups=8\"\n"
-    "                      (default: that, 3x3 circular convolutions, odd=1)\n"
+    "                      (default: that; phi^4: 3x3 circular convolutions, odd=1;\n"
+    "                      other data: C channels, zero padding unless periodic,\n"
+    "                      1x5 kernels on 1-D grids)\n"
     "Interpolant and data:\n"
     "  --nu MIX            alpha law, weights of scalar, site, mask, block\n"
     "                      (default \"scalar=0.4,site=0.2,mask=0.3,block=0.1\")\n"
     "  --block S           block side of the block component (default 4)\n"
-    "  --augment, --no-augment  random lattice symmetries and phi -> -phi (default on)\n"
+    "  --augment, --no-augment  random symmetries of the data (default on): for\n"
+    "                      phi^4 lattices translations, the square's group and\n"
+    "                      phi -> -phi; images and paths have none\n"
+    "  --standardize S     none (default) | channel: each channel to mean 0, sd 1\n"
+    "                      (recorded in the model; mtsi sample undoes it)\n"
     "  --val-frac X        held-out fraction of the ensemble (default 0.1)\n"
     "Run:\n"
     "  --seed S            random seed (default 1)\n"
@@ -58,7 +65,7 @@ static const char usage_text[] =
 
 enum {
     O_DATA = 256, O_OUT, O_FORCE, O_RESUME, O_STEPS, O_BATCH, O_LR, O_SCHEDULE, O_WARMUP,
-    O_LRMIN, O_DECAY, O_CLIP, O_WD, O_EMA, O_ARCH, O_NU, O_BLOCK, O_AUGMENT, O_NOAUGMENT,
+    O_LRMIN, O_DECAY, O_CLIP, O_WD, O_EMA, O_ARCH, O_NU, O_BLOCK, O_AUGMENT, O_NOAUGMENT, O_STANDARDIZE,
     O_VALFRAC, O_SEED, O_THREADS, O_LOG, O_CKPT, O_QUIET, O_HELP
 };
 
@@ -82,6 +89,7 @@ static const struct option longopts[] = {
     {"block", required_argument, 0, O_BLOCK},
     {"augment", no_argument, 0, O_AUGMENT},
     {"no-augment", no_argument, 0, O_NOAUGMENT},
+    {"standardize", required_argument, 0, O_STANDARDIZE},
     {"val-frac", required_argument, 0, O_VALFRAC},
     {"seed", required_argument, 0, O_SEED},
     {"threads", required_argument, 0, O_THREADS},
@@ -181,8 +189,12 @@ static int apply(mtsi_train_cfg *c, const given *g, long *threads)
         mtsi_nn_arch t;
         if (strlen(a) >= sizeof c->arch)
             return mtsi_error_set(MTSI_EINVAL, "--arch: string too long");
-        if (mtsi_train_arch(2, a, &t)) /* syntax now; the lattice is checked with the data */
-            return MTSI_EINVAL;
+        mtsi_nn_arch_default(&t); /* syntax now; the shape is checked with the data */
+        if (mtsi_nn_arch_parse(&t, a)) {
+            char m[512];
+            snprintf(m, sizeof m, "%s", mtsi_error_msg());
+            return mtsi_error_set(MTSI_EINVAL, "--arch: %s", m);
+        }
         snprintf(c->arch, sizeof c->arch, "%s", a);
         return MTSI_OK;
     }
@@ -196,6 +208,12 @@ static int apply(mtsi_train_cfg *c, const given *g, long *threads)
     case O_AUGMENT:
     case O_NOAUGMENT:
         c->augment = g->ch == O_AUGMENT;
+        return MTSI_OK;
+    case O_STANDARDIZE:
+        if (strcmp(a, "none") && strcmp(a, "channel"))
+            return mtsi_error_set(MTSI_EINVAL, "--standardize: expected none or channel, got '%s'",
+                                  a);
+        snprintf(c->standardize, sizeof c->standardize, "%s", a);
         return MTSI_OK;
     case O_SEED:
         if (mtsi_parse_long_range(opt, a, 0, (long)(~0UL >> 1), &v))

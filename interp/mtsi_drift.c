@@ -9,12 +9,12 @@
 struct mtsi_drift {
     mtsi_drift_ops ops;
     void *self;
-    int dim;
-    long L, V;
+    mtsi_shape shape;
+    long V;
     char kind[32];
 };
 
-mtsi_drift *mtsi_drift_wrap(const mtsi_drift_ops *ops, void *self, int dim, long L,
+mtsi_drift *mtsi_drift_wrap(const mtsi_drift_ops *ops, void *self, const mtsi_shape *shape,
                             const char *kind)
 {
     mtsi_drift *d = mtsi_calloc(1, sizeof *d);
@@ -25,11 +25,8 @@ mtsi_drift *mtsi_drift_wrap(const mtsi_drift_ops *ops, void *self, int dim, long
     }
     d->ops = *ops;
     d->self = self;
-    d->dim = dim;
-    d->L = L;
-    d->V = 1;
-    for (int i = 0; i < dim; i++)
-        d->V *= L;
+    d->shape = *shape;
+    d->V = mtsi_shape_size(shape);
     snprintf(d->kind, sizeof d->kind, "%s", kind);
     return d;
 }
@@ -48,8 +45,9 @@ int mtsi_drift_eval(mtsi_drift *d, long batch, const double *alpha, const double
     return d->ops.eval(d->self, batch, alpha, x, b);
 }
 
-int mtsi_drift_dim(const mtsi_drift *d) { return d->dim; }
-long mtsi_drift_L(const mtsi_drift *d) { return d->L; }
+const mtsi_shape *mtsi_drift_shape(const mtsi_drift *d) { return &d->shape; }
+int mtsi_drift_dim(const mtsi_drift *d) { return d->shape.naxes; }
+long mtsi_drift_L(const mtsi_drift *d) { return d->shape.n[0]; }
 long mtsi_drift_sites(const mtsi_drift *d) { return d->V; }
 const char *mtsi_drift_kind(const mtsi_drift *d) { return d->kind; }
 void *mtsi_drift_self(mtsi_drift *d) { return d->self; }

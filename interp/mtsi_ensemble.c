@@ -16,6 +16,26 @@ static void opt_double(hid_t f, const char *name, double *v)
         mtsi_h5_attr_get_double(f, name, v, "");
 }
 
+void mtsi_ensemble_set_shape(mtsi_ensemble *e, const mtsi_shape *s)
+{
+    e->shape = *s;
+    e->dim = s->naxes;
+    e->L = s->n[0];
+    e->V = mtsi_shape_size(s);
+}
+
+int mtsi_ensemble_require_lattice(const mtsi_ensemble *e, const char *cmd, const char *path)
+{
+    if (mtsi_shape_is_lattice(&e->shape, NULL, NULL))
+        return MTSI_OK;
+    char sh[200];
+    mtsi_shape_format(&e->shape, sh, sizeof sh);
+    return mtsi_error_set(MTSI_EINVAL,
+                          "'%s' holds %s data (%s); %s computes phi^4 observables and needs "
+                          "phi4 lattices",
+                          path, e->shape.kind, sh, cmd);
+}
+
 int mtsi_ensemble_read(const char *path, mtsi_ensemble *e)
 {
     memset(e, 0, sizeof *e);
@@ -24,30 +44,37 @@ int mtsi_ensemble_read(const char *path, mtsi_ensemble *e)
         return MTSI_EINVAL;
     char what[600];
     snprintf(what, sizeof what, "ensemble '%s'", path);
-    long dim = 0, L = 0;
-    int rc = mtsi_h5_attr_get_long(f, "L", &L, what);
-    rc = rc ? rc : mtsi_h5_attr_get_long(f, "dim", &dim, what);
-    if (!rc && (dim < 1 || dim > MTSI_PHI4_MAXDIM || L < 2))
-        rc = mtsi_error_set(MTSI_EINVAL, "%s: bad lattice attributes dim=%ld L=%ld", what, dim, L);
-    hsize_t dims[8];
+    mtsi_shape sh;
+    int rc = mtsi_shape_read_attrs(f, what, &sh);
+    const int chax = !rc && mtsi_shape_has_channel_axis(f);
+    hsize_t dims[8], want[8];
     int rank = rc ? -1 : mtsi_h5_shape(f, "configs", dims, 8, what);
     if (!rc && rank < 0)
         rc = MTSI_EINVAL;
-    if (!rc && rank != 1 + dim)
-        rc = mtsi_error_set(MTSI_EINVAL, "%s: /configs has rank %d, expected %ld", what, rank,
-                            1 + dim);
-    for (int d = 0; !rc && d < dim; d++)
-        if ((long)dims[1 + d] != L)
-            rc = mtsi_error_set(MTSI_EINVAL, "%s: /configs axis %d has %llu sites, expected L=%ld",
-                                what, d + 1, (unsigned long long)dims[1 + d], L);
+    int wrank = rc ? 0 : mtsi_shape_dims(&sh, chax, 0, want);
+    if (!rc && rank != wrank)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: /configs has rank %d, expected %d", what, rank, wrank);
+    for (int d = 1; !rc && d < rank; d++)
+        if (dims[d] != want[d]) {
+            char s[200];
+            mtsi_shape_format(&sh, s, sizeof s);
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: /configs axis %d has %llu entries, expected %llu "
+                                             "for the file's %s",
+                                what, d, (unsigned long long)dims[d],
+                                (unsigned long long)want[d], s);
+        }
     if (!rc && dims[0] < 1)
         rc = mtsi_error_set(MTSI_EINVAL, "%s: /configs is empty", what);
     if (!rc) {
-        e->dim = (int)dim;
-        e->L = L;
-        e->V = 1;
-        for (int d = 0; d < dim; d++)
-            e->V *= L;
+        mtsi_ensemble_set_shape(e, &sh);
+        /* V <= MTSI_SHAPE_MAXSIZE (checked), so the product below cannot wrap */
+        if (dims[0] > (hsize_t)(MTSI_ENSEMBLE_MAXVALUES / e->V))
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: /configs declares %llu samples of %ld values, "
+                                             "more than the %ld values an ensemble may hold",
+                                what, (unsigned long long)dims[0], e->V,
+                                (long)MTSI_ENSEMBLE_MAXVALUES);
+    }
+    if (!rc) {
         e->n = (long)dims[0];
         e->configs = malloc((size_t)(e->n * e->V) * sizeof(double));
         if (!e->configs)
@@ -83,9 +110,48 @@ void mtsi_ensemble_free(mtsi_ensemble *e)
     e->configs = NULL;
 }
 
+/* Non-lattice data: /configs [n, C, grid...], one chunk per sample, and the
+ * shape attributes. */
+static hid_t write_data(const char *path, const mtsi_ensemble *e, long seed,
+                        const char *command_line)
+{
+    hid_t f = mtsi_h5_create(path);
+    if (f < 0)
+        return f;
+    int rc = mtsi_h5_attr_set_string(f, "kind", e->kind[0] ? e->kind : "generated");
+    rc |= mtsi_shape_write_attrs(f, &e->shape);
+    rc |= mtsi_h5_attr_set_long(f, "seed", seed);
+    rc |= mtsi_h5_attr_set_string(f, "mtsi_version", PACKAGE_VERSION);
+    rc |= mtsi_h5_attr_set_string(f, "command_line", command_line ? command_line : "");
+    hsize_t dims[2 + MTSI_SHAPE_MAXAXES], chunk[2 + MTSI_SHAPE_MAXAXES];
+    int r = mtsi_shape_dims(&e->shape, 1, (hsize_t)e->n, dims);
+    mtsi_shape_dims(&e->shape, 1, 1, chunk);
+    hid_t sp = H5Screate_simple(r, dims, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, r, chunk);
+    H5Pset_obj_track_times(dcpl, 0);
+    hid_t ds = H5Dcreate2(f, "configs", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (ds < 0 || H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, e->configs) < 0)
+        rc = 1;
+    if (ds >= 0)
+        H5Dclose(ds);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    if (rc) {
+        H5Fclose(f);
+        if (!mtsi_error_code())
+            mtsi_error_set(MTSI_EIO, "cannot write ensemble '%s'", path);
+        return -1;
+    }
+    return f;
+}
+
 hid_t mtsi_ensemble_write(const char *path, const mtsi_ensemble *e, long seed,
                           const char *command_line)
 {
+    /* callers that fill only dim and L write a phi^4 lattice */
+    if (e->shape.naxes > 0 && !mtsi_shape_is_lattice(&e->shape, NULL, NULL))
+        return write_data(path, e, seed, command_line);
     hid_t f = mtsi_h5_create(path);
     if (f < 0)
         return f;

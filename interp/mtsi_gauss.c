@@ -287,7 +287,9 @@ mtsi_drift *mtsi_drift_gmm_new(int dim, long L, int ncomp, const double *weights
         mtsi_error_set(MTSI_EFAIL, "cannot plan FFTs for L = %ld", L);
         return NULL;
     }
-    return mtsi_drift_wrap(&gauss_ops, g, dim, L, ncomp == 1 ? "gaussian" : "gmm");
+    mtsi_shape sh;
+    mtsi_shape_lattice(&sh, dim, L);
+    return mtsi_drift_wrap(&gauss_ops, g, &sh, ncomp == 1 ? "gaussian" : "gmm");
 }
 
 mtsi_drift *mtsi_drift_gaussian_new(int dim, long L, const double *mean, const double *ck)

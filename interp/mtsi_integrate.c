@@ -59,6 +59,26 @@ static double eps_at(const mtsi_integrate_opts *o, double t)
     return o->schedule == MTSI_EPS_LINEAR ? o->eps * (1.0 - t) : o->eps;
 }
 
+/* One Euler-Maruyama step of the SDE from the drift evaluated in c (k1 =
+ * alpha' b). reversal: per value eps = |alpha'| / (1 - alpha). Values held
+ * by the path do not move. */
+static void em_step(ctx *c, int seg, double eps, int reversal, double h, const double *k1,
+                    double *x, mtsi_rng *rng)
+{
+    const long V = c->V;
+    for (long i = 0; i < c->batch * V; i++) {
+        double al = c->alpha[i];
+        if (al == 0 && c->dalpha[i] == 0)
+            continue; /* held exactly */
+        if (c->dalpha[i] == 0 && mtsi_path_held(c->p, c->sample0 + i / V, seg, i % V))
+            continue;
+        double e = reversal ? (al < 1 ? fabs(c->dalpha[i]) / (1.0 - al) : 0.0) : eps;
+        double drift = k1[i] - e * (x[i] + (1.0 - al) * c->b[i]);
+        double noise = sqrt(2.0 * e * al * h) * mtsi_rng_normal(rng);
+        x[i] += h * drift + noise;
+    }
+}
+
 int mtsi_integrate(mtsi_drift *d, const mtsi_path *p, const mtsi_integrate_opts *o, long batch,
                    long sample0, double *x, mtsi_rng *rng)
 {
@@ -92,9 +112,10 @@ int mtsi_integrate(mtsi_drift *d, const mtsi_path *p, const mtsi_integrate_opts 
         if (!(bnd > a))
             continue;
         const double h = (bnd - a) / (double)o->steps;
+        const int reversal = mtsi_path_seg_reversal(p, seg);
         for (long s = 0; s < o->steps && !rc; s++) {
             double t = a + h * (double)s;
-            switch (o->kind) {
+            switch (reversal ? MTSI_INTEGRATOR_EM : o->kind) {
             case MTSI_INTEGRATOR_EULER:
                 if (!(rc = rhs(&c, seg, t, x, k1)))
                     for (long i = 0; i < n; i++)
@@ -131,15 +152,8 @@ int mtsi_integrate(mtsi_drift *d, const mtsi_path *p, const mtsi_integrate_opts 
             case MTSI_INTEGRATOR_EM: {
                 if ((rc = rhs(&c, seg, t, x, k1)))
                     break;
-                const double eps = eps_at(o, t);
-                for (long i = 0; i < n; i++) {
-                    double al = c.alpha[i];
-                    if (al == 0 && c.dalpha[i] == 0)
-                        continue; /* held exactly */
-                    double drift = k1[i] - eps * (x[i] + (1.0 - al) * c.b[i]);
-                    double noise = sqrt(2.0 * eps * al * h) * mtsi_rng_normal(rng);
-                    x[i] += h * drift + noise;
-                }
+                em_step(&c, seg, eps_at(o, t), reversal || o->schedule == MTSI_EPS_REVERSAL, h, k1,
+                        x, rng);
                 break;
             }
             }

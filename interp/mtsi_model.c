@@ -10,27 +10,69 @@
 #include <stdlib.h>
 #include <string.h>
 
+void mtsi_model_info_set_shape(mtsi_model_info *info, const mtsi_shape *s)
+{
+    info->shape = *s;
+    info->dim = s->naxes;
+    info->L = s->n[0];
+    info->V = mtsi_shape_size(s);
+}
+
+static void std_apply(const mtsi_model_info *info, long n, double *x, int inverse)
+{
+    if (!info->standardized)
+        return;
+    const long P = mtsi_shape_points(&info->shape);
+    const int C = info->shape.channels;
+    for (long i = 0; i < n; i++)
+        for (int c = 0; c < C; c++) {
+            double *v = x + (i * C + c) * P, s0 = info->std_shift[c], sc = info->std_scale[c];
+            for (long a = 0; a < P; a++)
+                v[a] = inverse ? v[a] * sc + s0 : (v[a] - s0) / sc;
+        }
+}
+
+void mtsi_model_standardize(const mtsi_model_info *info, long n, double *x)
+{
+    std_apply(info, n, x, 0);
+}
+
+void mtsi_model_unstandardize(const mtsi_model_info *info, long n, double *x)
+{
+    std_apply(info, n, x, 1);
+}
+
 int mtsi_model_read_info(hid_t f, const char *what, mtsi_model_info *info)
 {
     memset(info, 0, sizeof *info);
     char kind[32] = "";
-    long dim = 0, L = 0;
     int rc = mtsi_h5_attr_get_string(f, "kind", kind, sizeof kind, what);
     if (!rc && strcmp(kind, "model"))
         rc = mtsi_error_set(MTSI_EINVAL, "%s is a '%s' file, not a model", what, kind);
     rc = rc ? rc : mtsi_h5_attr_get_string(f, "model_type", info->model_type,
                                            sizeof info->model_type, what);
-    rc = rc ? rc : mtsi_h5_attr_get_long(f, "dim", &dim, what);
-    rc = rc ? rc : mtsi_h5_attr_get_long(f, "L", &L, what);
-    if (!rc && (dim < 1 || dim > MTSI_PHI4_MAXDIM || L < 2 || L > 1 << 20))
-        rc = mtsi_error_set(MTSI_EINVAL, "%s: bad lattice dim=%ld L=%ld", what, dim, L);
+    mtsi_shape sh;
+    rc = rc ? rc : mtsi_shape_read_attrs(f, what, &sh);
     if (rc)
         return rc;
-    info->dim = (int)dim;
-    info->L = L;
-    info->V = 1;
-    for (int d = 0; d < dim; d++)
-        info->V *= L;
+    mtsi_model_info_set_shape(info, &sh);
+    if (mtsi_h5_has_attr(f, "std_shift") || mtsi_h5_has_attr(f, "std_scale")) {
+        const int C = sh.channels;
+        if (C > MTSI_MODEL_MAXSTD)
+            return mtsi_error_set(MTSI_EINVAL, "%s: standardisation of %d channels (at most %d)",
+                                  what, C, MTSI_MODEL_MAXSTD);
+        rc = mtsi_h5_attr_get_doubles(f, "std_shift", info->std_shift, C, what);
+        rc = rc ? rc : mtsi_h5_attr_get_doubles(f, "std_scale", info->std_scale, C, what);
+        for (int c = 0; !rc && c < C; c++)
+            if (!isfinite(info->std_shift[c]) || !(info->std_scale[c] > 0) ||
+                !isfinite(info->std_scale[c]))
+                rc = mtsi_error_set(MTSI_EINVAL, "%s: bad standardisation of channel %d (shift %g, "
+                                                 "scale %g)",
+                                    what, c, info->std_shift[c], info->std_scale[c]);
+        if (rc)
+            return rc;
+        info->standardized = 1;
+    }
     double *dst[5] = {&info->chi, &info->kappa, &info->gamma, &info->field_h, &info->quad_a};
     const char *names[5] = {"chi", "kappa", "gamma", "field_h", "quad_a"};
     for (int i = 0; i < 5; i++) {
@@ -48,8 +90,16 @@ int mtsi_model_write_info(hid_t f, const mtsi_model_info *info, const char *comm
 {
     int rc = mtsi_h5_attr_set_string(f, "kind", "model");
     rc |= mtsi_h5_attr_set_string(f, "model_type", info->model_type);
-    rc |= mtsi_h5_attr_set_long(f, "dim", info->dim);
-    rc |= mtsi_h5_attr_set_long(f, "L", info->L);
+    if (mtsi_shape_is_lattice(&info->shape, NULL, NULL)) { /* the phi^4 layout */
+        rc |= mtsi_h5_attr_set_long(f, "dim", info->dim);
+        rc |= mtsi_h5_attr_set_long(f, "L", info->L);
+    } else {
+        rc |= mtsi_shape_write_attrs(f, &info->shape);
+    }
+    if (info->standardized) {
+        rc |= mtsi_h5_attr_set_doubles(f, "std_shift", info->std_shift, info->shape.channels);
+        rc |= mtsi_h5_attr_set_doubles(f, "std_scale", info->std_scale, info->shape.channels);
+    }
     rc |= mtsi_h5_attr_set_double(f, "chi", info->chi);
     rc |= mtsi_h5_attr_set_double(f, "kappa", info->kappa);
     rc |= mtsi_h5_attr_set_double(f, "gamma", info->gamma);
@@ -108,6 +158,27 @@ static int load_gmm(hid_t f, const char *what, const mtsi_model_info *info, int 
     return rc;
 }
 
+static int load_dense(hid_t f, const char *what, const mtsi_model_info *info, mtsi_drift **d)
+{
+    const long V = info->V;
+    if (V > 20000)
+        return mtsi_error_set(MTSI_EINVAL, "%s: a dense model of %ld values (at most 20000)", what,
+                              V);
+    double *mean = malloc((size_t)V * sizeof(double));
+    double *cov = malloc((size_t)(V * V) * sizeof(double));
+    int rc = mean && cov ? MTSI_OK : mtsi_error_set(MTSI_ENOMEM, "out of memory loading %s", what);
+    rc = rc ? rc : mtsi_h5_read_double(f, "dense/mean", mean, (size_t)V, what);
+    rc = rc ? rc : mtsi_h5_read_double(f, "dense/cov", cov, (size_t)(V * V), what);
+    if (!rc && !(*d = mtsi_drift_dense_new(&info->shape, mean, cov))) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", mtsi_error_msg());
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: %s", what, msg);
+    }
+    free(mean);
+    free(cov);
+    return rc;
+}
+
 int mtsi_model_load(const char *path, mtsi_drift **d, mtsi_model_info *info)
 {
     *d = NULL;
@@ -118,10 +189,17 @@ int mtsi_model_load(const char *path, mtsi_drift **d, mtsi_model_info *info)
     snprintf(what, sizeof what, "model '%s'", path);
     int rc = mtsi_model_read_info(f, what, info);
     if (!rc) {
-        if (!strcmp(info->model_type, "gaussian"))
+        int lattice = mtsi_shape_is_lattice(&info->shape, NULL, NULL);
+        if (!lattice && (!strcmp(info->model_type, "gaussian") || !strcmp(info->model_type, "gmm")))
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: a %s model needs phi4 lattice data, the file has "
+                                             "%s data",
+                                what, info->model_type, info->shape.kind);
+        else if (!strcmp(info->model_type, "gaussian"))
             rc = load_gmm(f, what, info, 0, d);
         else if (!strcmp(info->model_type, "gmm"))
             rc = load_gmm(f, what, info, 1, d);
+        else if (!strcmp(info->model_type, "dense"))
+            rc = load_dense(f, what, info, d);
         else if (!strcmp(info->model_type, "neural"))
             rc = mtsi_drift_neural_load(f, what, info, d);
         else

@@ -16,7 +16,7 @@
 typedef struct {
     mtsi_nn_net *net;
     int h, w;
-    long V, max_batch, planned;
+    long V, P, max_batch, planned; /* values (C * P) and grid points per sample */
     mtsi_nn_real *x, *a, *out;
 } neural;
 
@@ -42,15 +42,16 @@ static int neural_plan(neural *n, long chunk)
     free(n->a);
     free(n->out);
     size_t bytes = (size_t)(chunk * n->V) * sizeof(mtsi_nn_real);
+    size_t abytes = (size_t)(chunk * n->P) * sizeof(mtsi_nn_real);
     n->x = mtsi_aligned_alloc(bytes);
-    n->a = mtsi_aligned_alloc(bytes);
+    n->a = mtsi_aligned_alloc(abytes);
     n->out = mtsi_aligned_alloc(bytes);
     if (!n->x || !n->a || !n->out) {
         n->planned = 0;
         return MTSI_ENOMEM;
     }
     memset(n->x, 0, bytes);
-    memset(n->a, 0, bytes);
+    memset(n->a, 0, abytes);
     memset(n->out, 0, bytes);
     n->planned = chunk;
     return MTSI_OK;
@@ -67,14 +68,16 @@ static int neural_eval(void *self, long batch, const double *alpha, const double
         if (rc)
             return rc;
     }
-    const long V = n->V;
+    const long V = n->V, P = n->P;
     for (long s0 = 0; s0 < batch; s0 += n->planned) {
         long m = batch - s0 < n->planned ? batch - s0 : n->planned;
         const double *xs = x + s0 * V, *as = alpha + s0 * V;
-        for (long i = 0; i < m * V; i++) {
+        for (long i = 0; i < m * V; i++)
             n->x[i] = (mtsi_nn_real)xs[i];
-            n->a[i] = (mtsi_nn_real)as[i];
-        }
+        /* one alpha per grid point: the first channel's (paths repeat it) */
+        for (long i = 0; i < m; i++)
+            for (long a = 0; a < P; a++)
+                n->a[i * P + a] = (mtsi_nn_real)as[i * V + a];
         int rc = mtsi_nn_net_forward(n->net, n->x, n->a, NULL, n->out);
         if (rc)
             return rc;
@@ -87,31 +90,49 @@ static int neural_eval(void *self, long batch, const double *alpha, const double
 
 static const mtsi_drift_ops neural_ops = {neural_eval, neural_free};
 
-mtsi_drift *mtsi_drift_neural_new(struct mtsi_nn_net *net, int dim, long L, long max_batch)
+mtsi_drift *mtsi_drift_neural_new(struct mtsi_nn_net *net, const mtsi_shape *sh, long max_batch)
 {
+    char shs[200];
+    mtsi_shape_format(sh, shs, sizeof shs);
     if (!net) {
         mtsi_error_set(MTSI_EINVAL, "neural drift: no network");
         return NULL;
     }
     const mtsi_nn_arch *a = mtsi_nn_net_arch(net);
     const char *bad = NULL;
-    char msg[160];
-    if (dim == 3)
-        bad = "dim 3 lattices are not supported (the drift network is two-dimensional)";
-    else if (dim != 1 && dim != 2)
-        bad = "the lattice dimension must be 1 or 2";
-    else if (L < 1 || L > (1L << 20))
-        bad = "bad lattice side";
-    else if (a->in_ch != 1 || a->out_ch != 1) {
-        snprintf(msg, sizeof msg, "the network has %d input and %d output channels, expected 1",
-                 a->in_ch, a->out_ch);
+    char msg[200];
+    int allp = 1, nonep = 1;
+    for (int i = 0; i < sh->naxes; i++) {
+        allp &= sh->periodic[i] != 0;
+        nonep &= sh->periodic[i] == 0;
+    }
+    if (mtsi_shape_check(sh, "neural drift")) {
+        mtsi_nn_net_free(net);
+        return NULL;
+    }
+    if (sh->naxes == 3)
+        bad = "dim 3 grids are not supported (the drift network is two-dimensional)";
+    else if (sh->naxes != 1 && sh->naxes != 2)
+        bad = "the grid must have 1 or 2 axes";
+    else if (sh->n[0] > (1L << 20) || (sh->naxes == 2 && sh->n[1] > (1L << 20)))
+        bad = "bad grid size";
+    else if (!allp && !nonep)
+        bad = "axes with different boundaries are not supported (the network pads every axis alike)";
+    else if (a->in_ch != sh->channels || a->out_ch != sh->channels) {
+        snprintf(msg, sizeof msg, "the network has %d input and %d output channels, the data %d",
+                 a->in_ch, a->out_ch, sh->channels);
+        bad = msg;
+    } else if ((a->pad == MTSI_NN_PAD_CIRCULAR) != (allp != 0)) {
+        snprintf(msg, sizeof msg, "the network pads %s but the grid is %s",
+                 a->pad == MTSI_NN_PAD_CIRCULAR ? "circularly" : "with zeros",
+                 allp ? "periodic" : "not periodic");
         bad = msg;
     } else if (a->cond_dim != 0)
         bad = "the network expects a conditioning vector, which a drift does not provide";
     else if (max_batch < 1)
         bad = "max_batch must be >= 1";
     if (bad) {
-        mtsi_error_set(MTSI_EINVAL, "neural drift (dim %d, L %ld): %s", dim, L, bad);
+        mtsi_error_set(MTSI_EINVAL, "neural drift (%s): %s", shs, bad);
         mtsi_nn_net_free(net);
         return NULL;
     }
@@ -121,20 +142,21 @@ mtsi_drift *mtsi_drift_neural_new(struct mtsi_nn_net *net, int dim, long L, long
         return NULL;
     }
     n->net = net;
-    n->h = dim == 1 ? 1 : (int)L;
-    n->w = (int)L;
-    n->V = dim == 1 ? L : L * L;
+    n->h = sh->naxes == 1 ? 1 : (int)sh->n[0];
+    n->w = (int)sh->n[sh->naxes - 1];
+    n->P = mtsi_shape_points(sh);
+    n->V = mtsi_shape_size(sh);
     n->max_batch = max_batch;
-    /* Plan one sample now, so a lattice the network cannot pool fails here
+    /* Plan one sample now, so a grid the network cannot pool fails here
      * with the network's message instead of at the first evaluation. */
     if (neural_plan(n, 1)) {
         char m[512];
         snprintf(m, sizeof m, "%s", mtsi_error_msg());
-        mtsi_error_set(MTSI_EINVAL, "neural drift (dim %d, L %ld): %s", dim, L, m);
+        mtsi_error_set(MTSI_EINVAL, "neural drift (%s): %s", shs, m);
         neural_free(n);
         return NULL;
     }
-    return mtsi_drift_wrap(&neural_ops, n, dim, L, "neural"); /* frees n on failure */
+    return mtsi_drift_wrap(&neural_ops, n, sh, "neural"); /* frees n on failure */
 }
 
 /* Chunks of about 16k sites: enough samples to keep the threads busy
@@ -163,8 +185,7 @@ int mtsi_drift_neural_load(hid_t f, const char *what, const mtsi_model_info *inf
             return rc;
         }
     }
-    long V = info->dim == 1 ? info->L : info->L * info->L;
-    *d = mtsi_drift_neural_new(net, info->dim, info->L, default_max_batch(V));
+    *d = mtsi_drift_neural_new(net, &info->shape, default_max_batch(mtsi_shape_size(&info->shape)));
     if (!*d) {
         char m[512];
         snprintf(m, sizeof m, "%s", mtsi_error_msg());

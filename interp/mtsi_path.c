@@ -10,24 +10,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { P_GENERATE, P_INPAINT, P_SEQUENTIAL, P_TABLE } path_kind;
+typedef enum { P_GENERATE, P_INPAINT, P_SEQUENTIAL, P_TABLE, P_NOISY } path_kind;
 
+/* Everything is stored per grid point (P of them); evaluation repeats a
+ * point's alpha over its C channels (V = C * P values). */
 struct mtsi_path {
     path_kind kind;
-    long V;
+    long V, P;
+    int C;
     int nseg;
     long nmask;
-    unsigned char *mask; /* [nmask][V], 1 = observed */
-    int *stage;          /* [V] sequential */
-    double *table;       /* [nseg + 1][V] */
+    double obs_alpha;    /* P_NOISY: alpha_s, where observed points start */
+    unsigned char *mask; /* [nmask][P], 1 = observed */
+    int *stage;          /* [P] sequential */
+    double *table;       /* [nseg + 1][P] */
 };
 
-static mtsi_path *path_new(path_kind k, long V, int nseg)
+static mtsi_path *path_new(path_kind k, const mtsi_shape *s, int nseg)
 {
+    if (mtsi_shape_check(s, "path"))
+        return NULL;
     mtsi_path *p = mtsi_calloc(1, sizeof *p);
     if (p) {
         p->kind = k;
-        p->V = V;
+        p->P = mtsi_shape_points(s);
+        p->C = s->channels;
+        p->V = p->P * p->C;
         p->nseg = nseg;
     }
     return p;
@@ -44,29 +52,35 @@ void mtsi_path_free(mtsi_path *p)
 }
 
 long mtsi_path_sites(const mtsi_path *p) { return p->V; }
+long mtsi_path_points(const mtsi_path *p) { return p->P; }
+double mtsi_path_obs_alpha(const mtsi_path *p) { return p->obs_alpha; }
+int mtsi_path_seg_reversal(const mtsi_path *p, int seg) { return p->kind == P_NOISY && seg == 1; }
 int mtsi_path_nseg(const mtsi_path *p) { return p->nseg; }
 
-mtsi_path *mtsi_path_generate(long V)
+mtsi_path *mtsi_path_generate(const mtsi_shape *s)
 {
-    return path_new(P_GENERATE, V, 1);
+    return path_new(P_GENERATE, s, 1);
 }
 
 static int copy_mask(mtsi_path *p, long nmask, const unsigned char *mask)
 {
     if (!mask || nmask <= 0)
         return MTSI_OK;
+    for (long i = 0; i < nmask * p->P; i++)
+        if (mask[i] > 1)
+            return mtsi_error_set(MTSI_EINVAL, "mask %ld has the value %d at point %ld (0 or 1)",
+                                  i / p->P, mask[i], i % p->P);
     p->nmask = nmask;
-    p->mask = malloc((size_t)(nmask * p->V));
+    p->mask = malloc((size_t)(nmask * p->P));
     if (!p->mask)
         return mtsi_error_set(MTSI_ENOMEM, "out of memory for masks");
-    for (long i = 0; i < nmask * p->V; i++)
-        p->mask[i] = mask[i] ? 1 : 0;
+    memcpy(p->mask, mask, (size_t)(nmask * p->P));
     return MTSI_OK;
 }
 
-mtsi_path *mtsi_path_inpaint(long V, long nmask, const unsigned char *mask)
+mtsi_path *mtsi_path_inpaint(const mtsi_shape *s, long nmask, const unsigned char *mask)
 {
-    mtsi_path *p = path_new(P_INPAINT, V, 1);
+    mtsi_path *p = path_new(P_INPAINT, s, 1);
     if (p && copy_mask(p, nmask, mask)) {
         mtsi_path_free(p);
         return NULL;
@@ -74,44 +88,65 @@ mtsi_path *mtsi_path_inpaint(long V, long nmask, const unsigned char *mask)
     return p;
 }
 
-mtsi_path *mtsi_path_sequential(long V, int nstage, const int *stage, long nmask,
+mtsi_path *mtsi_path_inpaint_noisy(const mtsi_shape *s, long nmask, const unsigned char *mask,
+                                   double sigma)
+{
+    if (!(sigma >= 0 && sigma <= 1e6)) {
+        mtsi_error_set(MTSI_EINVAL, "--noise: sigma must be in [0, 1e6], got %g", sigma);
+        return NULL;
+    }
+    if (sigma == 0)
+        return mtsi_path_inpaint(s, nmask, mask);
+    mtsi_path *p = path_new(P_NOISY, s, 2);
+    if (p && copy_mask(p, nmask, mask)) {
+        mtsi_path_free(p);
+        return NULL;
+    }
+    if (p)
+        p->obs_alpha = sigma / (1.0 + sigma);
+    return p;
+}
+
+mtsi_path *mtsi_path_sequential(const mtsi_shape *sh, int nstage, const int *stage, long nmask,
                                 const unsigned char *mask)
 {
     if (nstage < 1) {
         mtsi_error_set(MTSI_EINVAL, "a sequential path needs at least one stage");
         return NULL;
     }
-    for (long a = 0; a < V; a++)
+    const long P = mtsi_shape_points(sh);
+    for (long a = 0; a < P; a++)
         if (stage[a] < 0 || stage[a] >= nstage) {
-            mtsi_error_set(MTSI_EINVAL, "site %ld has stage %d outside 0..%d", a, stage[a],
+            mtsi_error_set(MTSI_EINVAL, "point %ld has stage %d outside 0..%d", a, stage[a],
                            nstage - 1);
             return NULL;
         }
-    mtsi_path *p = path_new(P_SEQUENTIAL, V, nstage);
+    mtsi_path *p = path_new(P_SEQUENTIAL, sh, nstage);
     if (!p)
         return NULL;
-    p->stage = malloc((size_t)V * sizeof(int));
+    p->stage = malloc((size_t)P * sizeof(int));
     if (!p->stage || copy_mask(p, nmask, mask)) {
         mtsi_path_free(p);
         return NULL;
     }
-    memcpy(p->stage, stage, (size_t)V * sizeof(int));
+    memcpy(p->stage, stage, (size_t)P * sizeof(int));
     return p;
 }
 
-mtsi_path *mtsi_path_table(long V, long nt, const double *alpha)
+mtsi_path *mtsi_path_table(const mtsi_shape *sh, long nt, const double *alpha)
 {
+    const long V = mtsi_shape_points(sh);
     if (nt < 2 || nt > 1000000) {
         mtsi_error_set(MTSI_EINVAL, "a tabulated path needs 2 or more time points, got %ld", nt);
         return NULL;
     }
     for (long i = 0; i < nt * V; i++)
         if (!(alpha[i] >= 0 && alpha[i] <= 1)) {
-            mtsi_error_set(MTSI_EINVAL, "path value %g at time index %ld, site %ld is outside [0, 1]",
+            mtsi_error_set(MTSI_EINVAL, "path value %g at time index %ld, point %ld is outside [0, 1]",
                            alpha[i], i / V, i % V);
             return NULL;
         }
-    mtsi_path *p = path_new(P_TABLE, V, (int)(nt - 1));
+    mtsi_path *p = path_new(P_TABLE, sh, (int)(nt - 1));
     if (!p)
         return NULL;
     p->table = malloc((size_t)(nt * V) * sizeof(double));
@@ -126,24 +161,48 @@ mtsi_path *mtsi_path_table(long V, long nt, const double *alpha)
 
 int mtsi_path_observed(const mtsi_path *p, long sample, long a)
 {
-    if (p->mask && p->mask[(sample % p->nmask) * p->V + a])
+    a %= p->P;
+    if (p->mask && p->mask[(sample % p->nmask) * p->P + a])
         return 1;
     if (p->kind == P_TABLE) {
         for (int j = 0; j <= p->nseg; j++)
-            if (p->table[(long)j * p->V + a] != 0)
+            if (p->table[(long)j * p->P + a] != 0)
                 return 0;
         return 1;
     }
     return 0;
 }
 
-void mtsi_path_eval(const mtsi_path *p, long sample, int seg, double t, double *alpha,
-                    double *dalpha)
+/* One channel's worth (P points) of alpha and alpha'. */
+static void eval_points(const mtsi_path *p, long sample, int seg, double t, double *alpha,
+                        double *dalpha)
 {
-    const long V = p->V;
+    const long V = p->P;
     const unsigned char *m = p->mask ? p->mask + (sample % p->nmask) * V : NULL;
     const double K = (double)p->nseg;
     switch (p->kind) {
+    case P_NOISY: {
+        /* stage 0: missing points 1 -> a_s, observed held at a_s;
+         * stage 1: every point a_s -> 0 */
+        const double as = p->obs_alpha;
+        double u = fmin(1.0, fmax(0.0, t * K - seg));
+        for (long a = 0; a < V; a++) {
+            double al, da;
+            if (seg == 0) {
+                int obs = m && m[a];
+                al = obs ? as : 1.0 - u * (1.0 - as);
+                da = obs ? 0.0 : -K * (1.0 - as);
+            } else {
+                al = as * (1.0 - u);
+                da = -K * as;
+            }
+            if (alpha)
+                alpha[a] = al;
+            if (dalpha)
+                dalpha[a] = da;
+        }
+        break;
+    }
     case P_GENERATE:
     case P_INPAINT:
         for (long a = 0; a < V; a++) {
@@ -181,7 +240,7 @@ void mtsi_path_eval(const mtsi_path *p, long sample, int seg, double t, double *
         break;
     }
     case P_TABLE: {
-        const double *a0 = p->table + (long)seg * V, *a1 = a0 + V;
+        const double *a0 = p->table + (long)seg * V, *a1 = a0 + V; /* V = P here */
         double u = t * K - seg;
         for (long a = 0; a < V; a++) {
             int obs = m && m[a];
@@ -195,13 +254,30 @@ void mtsi_path_eval(const mtsi_path *p, long sample, int seg, double t, double *
     }
 }
 
-/* ---- site orders ----------------------------------------------------- */
-
-static void coords(long a, int dim, long L, long *x)
+void mtsi_path_eval(const mtsi_path *p, long sample, int seg, double t, double *alpha,
+                    double *dalpha)
 {
-    for (int d = dim - 1; d >= 0; d--) {
-        x[d] = a % L;
-        a /= L;
+    eval_points(p, sample, seg, t, alpha, dalpha);
+    for (int c = 1; c < p->C; c++) {
+        if (alpha)
+            memcpy(alpha + c * p->P, alpha, (size_t)p->P * sizeof(double));
+        if (dalpha)
+            memcpy(dalpha + c * p->P, dalpha, (size_t)p->P * sizeof(double));
+    }
+}
+
+int mtsi_path_held(const mtsi_path *p, long sample, int seg, long a)
+{
+    return p->kind == P_NOISY && seg == 0 && mtsi_path_observed(p, sample, a);
+}
+
+/* ---- point orders ---------------------------------------------------- */
+
+static void coords(long a, const mtsi_shape *s, long *x)
+{
+    for (int d = s->naxes - 1; d >= 0; d--) {
+        x[d] = a % s->n[d];
+        a /= s->n[d];
     }
 }
 
@@ -214,7 +290,30 @@ static unsigned long long morton(const long *x, int dim, int bits)
     return code;
 }
 
-int mtsi_order_stages(const char *spec, int dim, long L, uint64_t seed, int *stage)
+/* "NAME:ARG" with a positive integer ARG that divides the axis sizes it
+ * applies to (every axis, or only the first for strips). */
+static int order_arg(const char *spec, const char *name, const char **rest, const mtsi_shape *s,
+                     int first_only, long *arg)
+{
+    char *end;
+    if (!*rest || !**rest)
+        return mtsi_error_set(MTSI_EINVAL, "--order: %s needs a size, e.g. %s:4", name, name);
+    *arg = strtol(*rest, &end, 10);
+    int ok = end != *rest && (!*end || *end == ':') && *arg >= 1;
+    for (int d = 0; ok && d < (first_only ? 1 : s->naxes); d++)
+        ok = s->n[d] % *arg == 0;
+    if (!ok) {
+        char sh[200];
+        mtsi_shape_format(s, sh, sizeof sh);
+        return mtsi_error_set(MTSI_EINVAL,
+                              "--order: the size in '%s' must be a positive divisor of %s of the %s",
+                              spec, first_only ? "the first side" : "every side", sh);
+    }
+    *rest = *end == ':' ? end + 1 : NULL;
+    return MTSI_OK;
+}
+
+int mtsi_order_stages(const char *spec, const mtsi_shape *s, uint64_t seed, int *stage)
 {
     char name[32];
     long arg = 0, groups = 0;
@@ -224,22 +323,16 @@ int mtsi_order_stages(const char *spec, int dim, long L, uint64_t seed, int *sta
         return -mtsi_error_set(MTSI_EINVAL, "--order: unknown order '%s'", spec);
     memcpy(name, spec, nl);
     name[nl] = '\0';
-    long V = 1;
-    for (int d = 0; d < dim; d++)
-        V *= L;
-    /* block:S[:G], others [:G] */
+    const int dim = s->naxes;
+    const long V = mtsi_shape_points(s);
+    const long last = s->n[dim - 1];
+    /* block:S[:G], strips:S[:G], others [:G] */
     const char *rest = colon ? colon + 1 : NULL;
     char *end;
-    if (!strcmp(name, "block")) {
-        if (!rest || !*rest)
-            return -mtsi_error_set(MTSI_EINVAL, "--order: block needs a size, e.g. block:4");
-        arg = strtol(rest, &end, 10);
-        if (end == rest || (*end && *end != ':') || arg < 1 || L % arg)
-            return -mtsi_error_set(MTSI_EINVAL,
-                                   "--order: block size in '%s' must be a positive divisor of L = %ld",
-                                   spec, L);
-        rest = *end == ':' ? end + 1 : NULL;
-    }
+    if (!strcmp(name, "block") && order_arg(spec, name, &rest, s, 0, &arg))
+        return -MTSI_EINVAL;
+    if (!strcmp(name, "strips") && order_arg(spec, name, &rest, s, 1, &arg))
+        return -MTSI_EINVAL;
     if (rest) {
         groups = strtol(rest, &end, 10);
         if (end == rest || *end || groups < 1)
@@ -249,42 +342,61 @@ int mtsi_order_stages(const char *spec, int dim, long L, uint64_t seed, int *sta
     if (!rank)
         return -mtsi_error_set(MTSI_ENOMEM, "out of memory");
     long nat = V; /* natural number of stages */
-    long x[8] = {0};
+    long x[MTSI_SHAPE_MAXAXES] = {0};
+    int bad = 0;
     if (!strcmp(name, "raster")) {
         for (long a = 0; a < V; a++)
             rank[a] = a;
     } else if (!strcmp(name, "column")) {
         for (long a = 0; a < V; a++)
-            rank[a] = a % L;
-        nat = L;
+            rank[a] = a % last;
+        nat = last;
     } else if (!strcmp(name, "row")) {
         for (long a = 0; a < V; a++) {
-            coords(a, dim, L, x);
+            coords(a, s, x);
             rank[a] = x[0];
         }
-        nat = L;
+        nat = s->n[0];
+    } else if (!strcmp(name, "strips")) {
+        for (long a = 0; a < V; a++) {
+            coords(a, s, x);
+            rank[a] = x[0] / arg;
+        }
+        nat = s->n[0] / arg;
     } else if (!strcmp(name, "block")) {
-        long nb = L / arg;
         nat = 1;
         for (int d = 0; d < dim; d++)
-            nat *= nb;
+            nat *= s->n[d] / arg;
         for (long a = 0; a < V; a++) {
-            coords(a, dim, L, x);
+            coords(a, s, x);
             long r = 0;
             for (int d = 0; d < dim; d++)
-                r = r * nb + x[d] / arg;
+                r = r * (s->n[d] / arg) + x[d] / arg;
             rank[a] = r;
         }
+    } else if (!strcmp(name, "quadrants")) {
+        bad = dim != 2 || s->n[0] % 2 || s->n[1] % 2;
+        if (bad)
+            mtsi_error_set(MTSI_EINVAL, "--order: quadrants needs a 2-D grid with even sides");
+        for (long a = 0; !bad && a < V; a++) {
+            coords(a, s, x);
+            rank[a] = (x[0] >= s->n[0] / 2) * 2 + (x[1] >= s->n[1] / 2);
+        }
+        nat = 4;
     } else if (!strcmp(name, "morton")) {
         int bits = 0;
-        while ((1L << bits) < L)
+        while ((1L << bits) < s->n[0])
             bits++;
-        if ((1L << bits) != L) {
-            free(rank);
-            return -mtsi_error_set(MTSI_EINVAL, "--order: morton needs L a power of two, got %ld", L);
+        for (int d = 0; d < dim; d++)
+            bad |= s->n[d] != (1L << bits);
+        if (bad) {
+            char sh[200];
+            mtsi_shape_format(s, sh, sizeof sh);
+            mtsi_error_set(MTSI_EINVAL,
+                           "--order: morton needs every side the same power of two, not a %s", sh);
         }
-        for (long a = 0; a < V; a++) {
-            coords(a, dim, L, x);
+        for (long a = 0; !bad && a < V; a++) {
+            coords(a, s, x);
             rank[a] = (long)morton(x, dim, bits);
         }
     } else if (!strcmp(name, "random")) {
@@ -301,8 +413,13 @@ int mtsi_order_stages(const char *spec, int dim, long L, uint64_t seed, int *sta
     } else {
         free(rank);
         return -mtsi_error_set(MTSI_EINVAL,
-                               "--order: unknown order '%s' (raster, column, row, block:S, morton, random)",
+                               "--order: unknown order '%s' (raster, column, row, strips:S, "
+                               "block:S, quadrants, morton, random)",
                                spec);
+    }
+    if (bad) {
+        free(rank);
+        return -MTSI_EINVAL;
     }
     if (groups > nat) {
         free(rank);
@@ -350,8 +467,8 @@ int mtsi_path_init(const mtsi_path *p, double t0, long batch, long sample0, cons
                                                  "configurations (--from)");
                 break;
             }
-            if (known)
-                v = x1[i * V + a];
+            if (known) /* a noisy observation y starts as (1 - alpha_s) y */
+                v = p->kind == P_NOISY ? (1.0 - p->obs_alpha) * x1[i * V + a] : x1[i * V + a];
             else if (mix)
                 v = al * mtsi_rng_normal(rng) + (1.0 - al) * x1[i * V + a];
             else

@@ -12,7 +12,8 @@
  *   /train            attributes: format = "mtsi-train/1", steps (target),
  *                     step (done), complete (0/1), batch, seed, nu (string),
  *                     nu_scalar, nu_site, nu_mask, nu_block (weights),
- *                     block, augment, val_frac, val_max, log_every,
+ *                     block, augment, standardize ("channel"; absent
+ *                     when the data were used as they are), val_frac, val_max, log_every,
  *                     ckpt_every, threads, n_train, n_val, data, data_n,
  *                     data_checksum (FNV-1a 64 of the configurations, hex),
  *                     cursor, epoch, loss_sum, loss_count, rng_spare,
@@ -38,6 +39,7 @@
 
 #include "mtsi_nn.h"
 #include "mtsi_rng.h"
+#include "mtsi_shape.h"
 
 /* ---- the training law ν of α (SPEC 1.1) ------------------------------- */
 
@@ -55,6 +57,9 @@ typedef struct {
     long block;              /* block side s of component (iv) */
 } mtsi_nu;
 
+/* Component names: "scalar", "site", "mask", "block". */
+extern const char *const mtsi_nu_names[MTSI_NU_NCOMP];
+
 /* scalar=0.4, site=0.2, mask=0.3, block=0.1; block side 4. */
 void mtsi_nu_default(mtsi_nu *nu);
 /* "scalar=W,site=W,mask=W,block=W" (any subset, the others get weight 0;
@@ -63,18 +68,23 @@ void mtsi_nu_default(mtsi_nu *nu);
 int mtsi_nu_parse(mtsi_nu *nu, const char *s);
 /* Canonical form, e.g. "scalar=0.4,site=0.2,mask=0.3,block=0.1". */
 void mtsi_nu_format(const mtsi_nu *nu, char *buf, int n);
-/* Draws one α (V = L^dim values, site order of mtsi_interp.h) and returns
- * the component used. work: V longs of scratch. Blocks tile the lattice
- * from the origin; a side not divisible by s ends with a smaller block. */
-int mtsi_nu_sample(const mtsi_nu *nu, int dim, long L, mtsi_rng *r, long *work, double *alpha);
+/* Draws one α per grid point (P = mtsi_shape_points values, last axis
+ * fastest) and returns the component used. work: P longs of scratch.
+ * Blocks (s per axis) tile the grid from the origin; a side not divisible
+ * by s ends with a smaller block. */
+int mtsi_nu_sample(const mtsi_nu *nu, const mtsi_shape *s, mtsi_rng *r, long *work,
+                   double *alpha);
 
 /* ---- augmentation ----------------------------------------------------- */
 
-/* y = g·x for a random element g of the lattice symmetry group: a
+/* Only the symmetries the data have. For a φ⁴ lattice of 1 or 2 axes:
+ * y = g·x for a random element g of the lattice symmetry group (a
  * translation, for dim 2 one of the square's 8 rotations and reflections,
- * for dim 1 a reflection, and φ → −φ. Every element equally likely.
- * x and y must not overlap. dim 1 or 2. */
-void mtsi_augment(int dim, long L, mtsi_rng *r, const double *x, double *y);
+ * for dim 1 a reflection, and φ → −φ; every element equally likely). Other
+ * data (images, paths: not translation invariant, no sign symmetry) have
+ * none: y = x and no random number is drawn. x and y must not overlap. */
+int mtsi_augment_available(const mtsi_shape *s);
+void mtsi_augment(const mtsi_shape *s, mtsi_rng *r, const double *x, double *y);
 
 /* ---- training --------------------------------------------------------- */
 
@@ -86,7 +96,8 @@ typedef struct {
     long steps;                /* total optimiser steps */
     long batch;
     mtsi_nu nu;
-    int augment;
+    int augment;               /* by the data's symmetries (none for images, paths) */
+    char standardize[16];      /* "none" or "channel" (mean 0, sd 1 per channel) */
     double val_frac;           /* fraction held out, in [0, 0.9] */
     long val_max;              /* at most this many validation configurations */
     uint64_t seed;
@@ -104,10 +115,12 @@ typedef struct {
  * checkpoint every 500 steps. */
 void mtsi_train_defaults(mtsi_train_cfg *c);
 
-/* The architecture used for a dim-dimensional lattice: the lib/nn default
- * with circular padding and the odd wrapper (the φ⁴ law is Z2 symmetric),
- * 1×3 kernels for dim 1, then `spec` parsed over it. */
-int mtsi_train_arch(int dim, const char *spec, mtsi_nn_arch *a);
+/* The architecture used for data of shape s, then `spec` parsed over it.
+ * A φ⁴ lattice: the lib/nn default with circular padding and the odd
+ * wrapper (the φ⁴ law is Z2 symmetric), 1×3 kernels for dim 1. Other
+ * data: C input and output channels, zero padding unless every axis is
+ * periodic, no odd wrapper, 1×5 kernels along a 1-axis grid. */
+int mtsi_train_arch(const mtsi_shape *s, const char *spec, mtsi_nn_arch *a);
 
 /* Train from scratch (resume = 0; the output must not exist unless
  * c->force), or continue the checkpoint c->out (resume = 1): every setting

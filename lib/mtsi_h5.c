@@ -299,3 +299,21 @@ int mtsi_h5_read_u64(hid_t loc, const char *name, unsigned long long *data, size
 {
     return read_ds(loc, name, H5T_NATIVE_ULLONG, data, n, what);
 }
+
+int mtsi_h5_attr_get_doubles(hid_t loc, const char *name, double *v, int n, const char *what)
+{
+    if (H5Aexists(loc, name) <= 0)
+        return mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' is missing", what, name);
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+    int rc = MTSI_OK;
+    if (H5Tget_class(t) != H5T_FLOAT || H5Sget_simple_extent_npoints(sp) != n)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' must hold %d floating-point values",
+                            what, name, n);
+    else if (H5Aread(a, H5T_NATIVE_DOUBLE, v) < 0)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: cannot read attribute '%s'", what, name);
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Aclose(a);
+    return rc;
+}

@@ -27,6 +27,8 @@ int mtsi_h5_attr_set_doubles(hid_t loc, const char *name, const double *v, int n
  * attribute is missing or of the wrong kind. */
 int mtsi_h5_attr_get_double(hid_t loc, const char *name, double *v, const char *what);
 int mtsi_h5_attr_get_long(hid_t loc, const char *name, long *v, const char *what);
+/* Exactly n floating-point values. */
+int mtsi_h5_attr_get_doubles(hid_t loc, const char *name, double *v, int n, const char *what);
 /* Copies at most n-1 characters plus NUL. */
 int mtsi_h5_attr_get_string(hid_t loc, const char *name, char *buf, size_t n, const char *what);
 

@@ -34,7 +34,10 @@ int mtsi_generate(mtsi_drift *drift, long V, const mtsi_reward *r, const mtsi_in
                               n, batch, V);
     if (max_xr)
         *max_xr = 0;
-    mtsi_path *path = mtsi_path_generate(V);
+    if (V != mtsi_drift_sites(drift))
+        return mtsi_error_set(MTSI_EINVAL, "generate: %ld values per sample but the model has %ld",
+                              V, mtsi_drift_sites(drift));
+    mtsi_path *path = mtsi_path_generate(mtsi_drift_shape(drift));
     if (!path)
         return mtsi_error_code() ? mtsi_error_code() : MTSI_ENOMEM;
     mtsi_drift *post = NULL;

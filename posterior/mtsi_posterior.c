@@ -204,7 +204,7 @@ mtsi_drift *mtsi_drift_posterior_new(mtsi_drift *base, const mtsi_reward *r)
         mtsi_error_set(MTSI_ENOMEM, "out of memory");
         return NULL;
     }
-    return mtsi_drift_wrap(&post_ops, p, mtsi_drift_dim(base), mtsi_drift_L(base), "posterior");
+    return mtsi_drift_wrap(&post_ops, p, mtsi_drift_shape(base), "posterior");
 }
 
 double mtsi_posterior_max_xr(mtsi_drift *d)

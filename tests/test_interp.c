@@ -5,6 +5,7 @@
  * the integrators are independent, so plain standard errors apply.
  * Deterministic checks compare with exact linear algebra. */
 #include "config.h"
+#include "test_shape.h"
 
 #include <check.h>
 #include <fftw3.h>
@@ -206,7 +207,7 @@ START_TEST(gaussian_fit_generate)
     double *mean = malloc(V * sizeof(double)), *ck = malloc(nh * sizeof(double));
     ck_assert_int_eq(mtsi_gauss_fit(2, 8, n, data, 0, mean, ck), 0);
     mtsi_drift *d = mtsi_drift_gaussian_new(2, 8, mean, ck);
-    mtsi_path *path = mtsi_path_generate(V);
+    mtsi_path *path = mtsi_path_generate(shp_flat(V));
     mtsi_integrate_opts io;
     mtsi_integrate_defaults(&io);
     io.kind = MTSI_INTEGRATOR_RK4;
@@ -239,7 +240,7 @@ START_TEST(integrator_order)
     for (long a = 0; a < V; a++)
         m[a] = 0.2;
     mtsi_drift *d = mtsi_drift_gaussian_new(2, 4, m, ck);
-    mtsi_path *path = mtsi_path_generate(V);
+    mtsi_path *path = mtsi_path_generate(shp_flat(V));
     mtsi_rng r;
     mtsi_rng_seed(&r, 3, 0);
     double x0[16], ref[16], x[16];
@@ -329,7 +330,7 @@ START_TEST(inpaint_conditional)
         gsl_vector_free(z);
     }
     mtsi_drift *d = mtsi_drift_gaussian_new(2, 4, m, ck);
-    mtsi_path *path = mtsi_path_inpaint(V, 1, mask);
+    mtsi_path *path = mtsi_path_inpaint(shp_flat(V), 1, mask);
     const long n = 4000;
     double *x1 = malloc(n * V * sizeof(double));
     for (long i = 0; i < n; i++)
@@ -383,7 +384,7 @@ START_TEST(mixture_weights)
     const double wts[2] = {0.3, 0.7};
     mtsi_drift *d = mtsi_drift_gmm_new(2, 4, 2, wts, means, ck);
     ck_assert_ptr_nonnull(d);
-    mtsi_path *path = mtsi_path_generate(V);
+    mtsi_path *path = mtsi_path_generate(shp_flat(V));
     mtsi_integrate_opts o;
     mtsi_integrate_defaults(&o);
     o.kind = MTSI_INTEGRATOR_RK4;
@@ -472,7 +473,7 @@ START_TEST(mixture_weights)
     }
     gsl_vector_free(u);
     gsl_vector_free(cu);
-    path = mtsi_path_inpaint(V, 1, mask);
+    path = mtsi_path_inpaint(shp_flat(V), 1, mask);
     double *x1 = malloc(n * V * sizeof(double));
     for (long i = 0; i < n; i++)
         memcpy(x1 + i * V, obs, sizeof obs);
@@ -511,9 +512,9 @@ START_TEST(any_order_same_law)
     const char *orders[3] = {"raster", "block:2", "morton"};
     int stage[16];
     for (int k = 0; k < 3; k++) {
-        int ns = mtsi_order_stages(orders[k], 2, 4, 1, stage);
+        int ns = mtsi_order_stages(orders[k], shp_lat(2, 4), 1, stage);
         ck_assert_int_gt(ns, 0);
-        mtsi_path *path = mtsi_path_sequential(V, ns, stage, 0, NULL);
+        mtsi_path *path = mtsi_path_sequential(shp_flat(V), ns, stage, 0, NULL);
         mtsi_integrate_opts o;
         mtsi_integrate_defaults(&o);
         o.kind = MTSI_INTEGRATOR_RK4;
@@ -530,33 +531,33 @@ END_TEST
 START_TEST(orders_and_paths)
 {
     int st[64];
-    ck_assert_int_eq(mtsi_order_stages("raster", 2, 4, 0, st), 16);
+    ck_assert_int_eq(mtsi_order_stages("raster", shp_lat(2, 4), 0, st), 16);
     ck_assert_int_eq(st[5], 5);
-    ck_assert_int_eq(mtsi_order_stages("raster:4", 2, 4, 0, st), 4);
+    ck_assert_int_eq(mtsi_order_stages("raster:4", shp_lat(2, 4), 0, st), 4);
     ck_assert_int_eq(st[5], 1);
-    ck_assert_int_eq(mtsi_order_stages("block:2", 2, 4, 0, st), 4);
+    ck_assert_int_eq(mtsi_order_stages("block:2", shp_lat(2, 4), 0, st), 4);
     ck_assert_int_eq(st[0], 0);
     ck_assert_int_eq(st[1 * 4 + 1], 0);
     ck_assert_int_eq(st[2], 1);
     ck_assert_int_eq(st[2 * 4], 2);
-    ck_assert_int_eq(mtsi_order_stages("morton", 2, 4, 0, st), 16);
+    ck_assert_int_eq(mtsi_order_stages("morton", shp_lat(2, 4), 0, st), 16);
     ck_assert_int_eq(st[1], 1);    /* (0,1) */
     ck_assert_int_eq(st[4], 2);    /* (1,0) */
     ck_assert_int_eq(st[5], 3);    /* (1,1) */
     ck_assert_int_eq(st[2], 4);    /* (0,2) */
-    ck_assert_int_eq(mtsi_order_stages("column", 2, 4, 0, st), 4);
-    ck_assert_int_eq(mtsi_order_stages("random", 2, 4, 7, st), 16);
+    ck_assert_int_eq(mtsi_order_stages("column", shp_lat(2, 4), 0, st), 4);
+    ck_assert_int_eq(mtsi_order_stages("random", shp_lat(2, 4), 7, st), 16);
     int seen[16] = {0};
     for (int a = 0; a < 16; a++)
         seen[st[a]]++;
     for (int a = 0; a < 16; a++)
         ck_assert_int_eq(seen[a], 1);
-    ck_assert_int_lt(mtsi_order_stages("zigzag", 2, 4, 0, st), 0);
-    ck_assert_int_lt(mtsi_order_stages("morton", 2, 6, 0, st), 0);
-    ck_assert_int_lt(mtsi_order_stages("block:3", 2, 4, 0, st), 0);
+    ck_assert_int_lt(mtsi_order_stages("zigzag", shp_lat(2, 4), 0, st), 0);
+    ck_assert_int_lt(mtsi_order_stages("morton", shp_lat(2, 6), 0, st), 0);
+    ck_assert_int_lt(mtsi_order_stages("block:3", shp_lat(2, 4), 0, st), 0);
     /* a sequential path: stage 1 of 3 at t = 0.5 */
-    ck_assert_int_eq(mtsi_order_stages("raster:3", 1, 3, 0, st), 3);
-    mtsi_path *p = mtsi_path_sequential(3, 3, st, 0, NULL);
+    ck_assert_int_eq(mtsi_order_stages("raster:3", shp_lat(1, 3), 0, st), 3);
+    mtsi_path *p = mtsi_path_sequential(shp_flat(3), 3, st, 0, NULL);
     double al[3], da[3];
     mtsi_path_eval(p, 0, 1, 0.5, al, da);
     ck_assert_double_eq(al[0], 0);
@@ -565,13 +566,13 @@ START_TEST(orders_and_paths)
     ck_assert_double_eq(da[1], -3);
     mtsi_path_free(p);
     double tab[6] = {1, 1, 1, 0, 0.5, 0};
-    p = mtsi_path_table(3, 2, tab);
+    p = mtsi_path_table(shp_flat(3), 2, tab);
     mtsi_path_eval(p, 0, 0, 0.5, al, da);
     ck_assert_double_eq_tol(al[1], 0.75, 1e-12);
     ck_assert_double_eq(da[0], -1);
     mtsi_path_free(p);
     tab[2] = 1.5;
-    ck_assert_ptr_null(mtsi_path_table(3, 2, tab));
+    ck_assert_ptr_null(mtsi_path_table(shp_flat(3), 2, tab));
 }
 END_TEST
 

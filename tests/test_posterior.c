@@ -1,6 +1,7 @@
 /* Posterior sampling with the prior's drift (SPEC.md section 2).
  * Statistical checks: fixed seeds, 4 standard errors (independent samples). */
 #include "config.h"
+#include "test_shape.h"
 
 #include <check.h>
 #include <fftw3.h>
@@ -128,7 +129,7 @@ static void uniform_case(double h, double A, double tmin, uint64_t seed)
     mtsi_drift *prior = mtsi_drift_gaussian_new(2, 4, g.m, g.ck);
     mtsi_reward rw = {h, A, NULL, NULL};
     mtsi_drift *post = mtsi_drift_posterior_new(prior, &rw);
-    mtsi_path *p = mtsi_path_generate(V);
+    mtsi_path *p = mtsi_path_generate(shp_flat(V));
     ck_assert_int_eq(mtsi_posterior_check(p, 1, &rw, tmin), 0);
     double *x = sample_post(post, p, tmin, n, seed);
     double cr[64];
@@ -222,7 +223,7 @@ START_TEST(gaussian_site_field)
     mtsi_drift *prior = mtsi_drift_gaussian_new(2, 4, g.m, g.ck);
     mtsi_reward rw = {0, 0, hs, NULL};
     mtsi_drift *post = mtsi_drift_posterior_new(prior, &rw);
-    mtsi_path *p = mtsi_path_generate(V);
+    mtsi_path *p = mtsi_path_generate(shp_flat(V));
     double *x = sample_post(post, p, 1e-4, n, 21);
     for (long a = 0; a < V; a++) {
         double want = g.m[a];
@@ -267,7 +268,7 @@ START_TEST(mixture_posterior_weights)
     mtsi_drift *prior = mtsi_drift_gmm_new(2, 4, 2, w, means, ck);
     mtsi_reward rw = {h, 0, NULL, NULL};
     mtsi_drift *post = mtsi_drift_posterior_new(prior, &rw);
-    mtsi_path *p = mtsi_path_generate(V);
+    mtsi_path *p = mtsi_path_generate(shp_flat(V));
     double *x = sample_post(post, p, 1e-4, n, 31);
     /* exact: w+' = 1/(1 + exp(-2 h V mu)); M | j ~ N(+-mu + C_0 h, C_0/V) */
     double wp = 1.0 / (1.0 + exp(-2 * h * V * 0.35));
@@ -293,7 +294,7 @@ END_TEST
 
 START_TEST(infeasible_refused)
 {
-    mtsi_path *p = mtsi_path_generate(16);
+    mtsi_path *p = mtsi_path_generate(shp_flat(16));
     mtsi_reward rw = {0, 0.5, NULL, NULL};
     ck_assert_int_eq(mtsi_posterior_check(p, 1, &rw, 0.0), MTSI_EINVAL);
     ck_assert_ptr_nonnull(strstr(mtsi_error_msg(), "alpha <="));
@@ -311,7 +312,7 @@ START_TEST(infeasible_refused)
     unsigned char mask[16];
     for (int a = 0; a < 16; a++)
         mask[a] = a < 8;
-    p = mtsi_path_inpaint(16, 1, mask);
+    p = mtsi_path_inpaint(shp_flat(16), 1, mask);
     ck_assert_int_eq(mtsi_posterior_check(p, 1, &rw, 0.0), MTSI_EINVAL);
     mtsi_path_free(p);
 }

@@ -3,6 +3,7 @@
  * each component of ν, the symmetry group of the augmentation, a falling
  * validation loss on a small synthetic ensemble, and bitwise resume. */
 #include "config.h"
+#include "test_shape.h"
 #include "mtsi_err.h"
 #include "mtsi_h5.h"
 #include "mtsi_interp.h"
@@ -47,12 +48,12 @@ static const char *small_arch = "width=8,mult=1-2,groups=4";
 static void check_backend(int dim, long L, long batch, long max_batch)
 {
     mtsi_nn_arch a;
-    ck_assert_int_eq(mtsi_train_arch(dim, small_arch, &a), MTSI_OK);
+    ck_assert_int_eq(mtsi_train_arch(shp_lat(dim, 8), small_arch, &a), MTSI_OK);
     mtsi_nn_net *ref = mtsi_nn_net_new(&a, 5), *net = mtsi_nn_net_new(&a, 5);
     ck_assert_ptr_nonnull(ref);
     ck_assert_ptr_nonnull(net);
     long V = dim == 1 ? L : L * L;
-    mtsi_drift *d = mtsi_drift_neural_new(net, dim, L, max_batch);
+    mtsi_drift *d = mtsi_drift_neural_new(net, shp_lat(dim, L), max_batch);
     ck_assert_msg(d != NULL, "%s", mtsi_error_msg());
     ck_assert_str_eq(mtsi_drift_kind(d), "neural");
     ck_assert_int_eq(mtsi_drift_sites(d), V);
@@ -106,21 +107,21 @@ END_TEST
 START_TEST(neural_refusals)
 {
     mtsi_nn_arch a;
-    ck_assert_int_eq(mtsi_train_arch(2, small_arch, &a), MTSI_OK);
-    mtsi_drift *d = mtsi_drift_neural_new(mtsi_nn_net_new(&a, 1), 3, 8, 4);
+    ck_assert_int_eq(mtsi_train_arch(shp_lat(2, 8), small_arch, &a), MTSI_OK);
+    mtsi_drift *d = mtsi_drift_neural_new(mtsi_nn_net_new(&a, 1), shp_lat(3, 8), 4);
     ck_assert_ptr_null(d);
     ck_assert_int_eq(mtsi_error_code(), MTSI_EINVAL);
     ck_assert_ptr_nonnull(strstr(mtsi_error_msg(), "dim 3"));
     /* L = 6 cannot be pooled twice by a 3-level net: refused at creation */
-    ck_assert_int_eq(mtsi_train_arch(2, "width=8,mult=1-2-2,groups=4", &a), MTSI_OK);
-    d = mtsi_drift_neural_new(mtsi_nn_net_new(&a, 1), 2, 6, 4);
+    ck_assert_int_eq(mtsi_train_arch(shp_lat(2, 8), "width=8,mult=1-2-2,groups=4", &a), MTSI_OK);
+    d = mtsi_drift_neural_new(mtsi_nn_net_new(&a, 1), shp_lat(2, 6), 4);
     ck_assert_ptr_null(d);
     ck_assert_int_eq(mtsi_error_code(), MTSI_EINVAL);
     /* a conditioned network is not a drift */
     ck_assert_int_eq(mtsi_nn_arch_parse(&a, "cond=4"), MTSI_OK);
-    d = mtsi_drift_neural_new(mtsi_nn_net_new(&a, 1), 2, 8, 4);
+    d = mtsi_drift_neural_new(mtsi_nn_net_new(&a, 1), shp_lat(2, 8), 4);
     ck_assert_ptr_null(d);
-    ck_assert_int_eq(mtsi_train_arch(2, "in=2", &a), MTSI_EINVAL);
+    ck_assert_int_eq(mtsi_train_arch(shp_lat(2, 8), "in=2", &a), MTSI_EINVAL);
 }
 END_TEST
 
@@ -169,7 +170,7 @@ START_TEST(nu_components)
     nu_only(&nu, MTSI_NU_SCALAR, 4);
     double mean = 0;
     for (long s = 0; s < n; s++) {
-        ck_assert_int_eq(mtsi_nu_sample(&nu, dim, L, &r, work, al), MTSI_NU_SCALAR);
+        ck_assert_int_eq(mtsi_nu_sample(&nu, shp_lat(dim, L), &r, work, al), MTSI_NU_SCALAR);
         for (long a = 1; a < V; a++)
             ck_assert(al[a] == al[0]);
         ck_assert(al[0] >= 0 && al[0] < 1);
@@ -182,7 +183,7 @@ START_TEST(nu_components)
     nu_only(&nu, MTSI_NU_SITE, 4);
     double m1 = 0, m2 = 0;
     for (long s = 0; s < n; s++) {
-        ck_assert_int_eq(mtsi_nu_sample(&nu, dim, L, &r, work, al), MTSI_NU_SITE);
+        ck_assert_int_eq(mtsi_nu_sample(&nu, shp_lat(dim, L), &r, work, al), MTSI_NU_SITE);
         for (long a = 0; a < V; a++) {
             ck_assert(al[a] >= 0 && al[a] < 1);
             m1 += al[a];
@@ -202,7 +203,7 @@ START_TEST(nu_components)
     double fz = 0;
     long all0 = 0, none0 = 0;
     for (long s = 0; s < n; s++) {
-        ck_assert_int_eq(mtsi_nu_sample(&nu, dim, L, &r, work, al), MTSI_NU_MASK);
+        ck_assert_int_eq(mtsi_nu_sample(&nu, shp_lat(dim, L), &r, work, al), MTSI_NU_MASK);
         double u = -1;
         long zeros = 0;
         for (long a = 0; a < V; a++) {
@@ -224,7 +225,7 @@ START_TEST(nu_components)
     /* (iv) s×s blocks, each constant, neighbouring blocks independent */
     nu_only(&nu, MTSI_NU_BLOCK, 4);
     for (long s = 0; s < n; s++) {
-        ck_assert_int_eq(mtsi_nu_sample(&nu, dim, L, &r, work, al), MTSI_NU_BLOCK);
+        ck_assert_int_eq(mtsi_nu_sample(&nu, shp_lat(dim, L), &r, work, al), MTSI_NU_BLOCK);
         for (long i = 0; i < L; i++)
             for (long j = 0; j < L; j++)
                 ck_assert(al[i * L + j] == al[(i / 4 * 4) * L + j / 4 * 4]);
@@ -232,7 +233,7 @@ START_TEST(nu_components)
     }
     /* a side not divisible by s: L = 8, s = 3 gives blocks 3, 3, 2 */
     nu_only(&nu, MTSI_NU_BLOCK, 3);
-    mtsi_nu_sample(&nu, 1, L, &r, work, al);
+    mtsi_nu_sample(&nu, shp_lat(1, L), &r, work, al);
     ck_assert(al[0] == al[2] && al[2] != al[3] && al[3] == al[5] && al[6] == al[7] &&
               al[5] != al[6]);
 
@@ -241,7 +242,7 @@ START_TEST(nu_components)
     long cnt[MTSI_NU_NCOMP] = {0, 0, 0, 0};
     const long N = 20000;
     for (long s = 0; s < N; s++)
-        cnt[mtsi_nu_sample(&nu, dim, L, &r, work, al)]++;
+        cnt[mtsi_nu_sample(&nu, shp_lat(dim, L), &r, work, al)]++;
     for (int k = 0; k < MTSI_NU_NCOMP; k++) {
         double p = nu.w[k], sd = sqrt(p * (1 - p) / N);
         ck_assert_msg(fabs((double)cnt[k] / N - p) < 5 * sd, "component %d: %ld of %ld, p %g", k,
@@ -269,7 +270,7 @@ static void check_group(int dim, long L, long draws, long order)
     long distinct = 0;
     for (long s = 0; s < draws; s++) {
         double *y = imgs + distinct * V;
-        mtsi_augment(dim, L, &r, x, y);
+        mtsi_augment(shp_lat(dim, L), &r, x, y);
         /* a permutation up to one overall sign */
         double e = 0, sgn = y[0] > 0 ? 1 : -1;
         for (long a = 0; a < V; a++) {

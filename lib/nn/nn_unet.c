@@ -20,6 +20,7 @@ struct mtsi_nn_net {
     int in_node, cond_node, out_node;
     int batch, h, w;   /* as planned by the caller (the graph sees 2× if odd) */
     int fwd_done;
+    nn_real *sgn;      /* odd wrapper: the sign s_n of each sample's canonical form */
 };
 
 /* ---- architecture ----------------------------------------------------- */
@@ -262,6 +263,7 @@ void mtsi_nn_net_free(mtsi_nn_net *net)
     if (!net)
         return;
     nn_graph_release(&net->g);
+    free(net->sgn);
     free(net);
 }
 
@@ -297,6 +299,10 @@ int mtsi_nn_net_plan(mtsi_nn_net *net, int batch, int h, int w)
     int rc = nn_graph_plan(&net->g, net->arch.odd ? 2 * batch : batch, h, w);
     if (rc)
         return rc;
+    free(net->sgn);
+    net->sgn = malloc((size_t)batch * sizeof *net->sgn);
+    if (!net->sgn)
+        return mtsi_error_set(MTSI_ENOMEM, "nn: out of memory for a batch of %d", batch);
     net->batch = batch;
     net->h = h;
     net->w = w;
@@ -319,13 +325,32 @@ int mtsi_nn_net_forward(mtsi_nn_net *net, const mtsi_nn_real *x, const mtsi_nn_r
     nn_node *in = &g->nodes[net->in_node];
     for (int n = 0; n < N; n++) {
         nn_real *d = in->y + (long)n * (C + 1) * hw;
-        memcpy(d, x + (long)n * C * hw, (size_t)(C * hw) * sizeof(nn_real));
+        const nn_real *xn = x + (long)n * C * hw;
         memcpy(d + C * hw, alpha + (long)n * hw, (size_t)hw * sizeof(nn_real));
         if (odd) {
+            /* The canonical form z = s x (s = the sign of the sum of x, or of
+             * its first nonzero value) goes in slot n and -z in slot N + n;
+             * out = s (f(z) - f(-z)) / 2. x and -x have the same z, so the
+             * same floating-point operations at the same batch positions:
+             * b(-x) = -b(x) holds bit for bit, whatever the BLAS kernels do
+             * at different rows. */
+            double sum = 0;
+            long first = -1;
+            for (long i = 0; i < C * hw; i++) {
+                sum += xn[i];
+                if (first < 0 && xn[i] != 0)
+                    first = i;
+            }
+            nn_real sg = sum > 0 ? 1 : sum < 0 ? -1 : (first >= 0 && xn[first] < 0) ? -1 : 1;
+            net->sgn[n] = sg;
             nn_real *e = in->y + (long)(N + n) * (C + 1) * hw;
-            for (long i = 0; i < C * hw; i++)
+            for (long i = 0; i < C * hw; i++) {
+                d[i] = sg * xn[i];
                 e[i] = -d[i];
+            }
             memcpy(e + C * hw, d + C * hw, (size_t)hw * sizeof(nn_real));
+        } else {
+            memcpy(d, xn, (size_t)(C * hw) * sizeof(nn_real));
         }
     }
     if (net->cond_node >= 0) {
@@ -338,11 +363,13 @@ int mtsi_nn_net_forward(mtsi_nn_net *net, const mtsi_nn_real *x, const mtsi_nn_r
     nn_graph_forward(g);
     const nn_node *on = &g->nodes[net->out_node];
     long os = (long)N * net->arch.out_ch * hw;
-    if (odd)
+    if (odd) {
+        long per = (long)net->arch.out_ch * hw;
         for (long i = 0; i < os; i++)
-            out[i] = (on->y[i] - on->y[os + i]) / 2;
-    else
+            out[i] = net->sgn[i / per] * ((on->y[i] - on->y[os + i]) / 2);
+    } else {
         memcpy(out, on->y, (size_t)os * sizeof(nn_real));
+    }
     net->fwd_done = 1;
     return MTSI_OK;
 }
@@ -357,12 +384,14 @@ int mtsi_nn_net_backward(mtsi_nn_net *net, const mtsi_nn_real *dout, int accumul
     long hw = (long)net->h * net->w;
     nn_node *on = &g->nodes[net->out_node];
     long os = (long)N * net->arch.out_ch * hw;
-    if (odd)
+    if (odd) {
+        long per = (long)net->arch.out_ch * hw;
         for (long i = 0; i < os; i++) {
-            on->dy[i] = dout[i] / 2;
-            on->dy[os + i] = -dout[i] / 2;
+            nn_real sg = net->sgn[i / per];
+            on->dy[i] = sg * dout[i] / 2;
+            on->dy[os + i] = -sg * dout[i] / 2;
         }
-    else
+    } else
         memcpy(on->dy, dout, (size_t)os * sizeof(nn_real));
     if (!accumulate)
         mtsi_nn_net_zero_grad(net);
@@ -371,9 +400,9 @@ int mtsi_nn_net_backward(mtsi_nn_net *net, const mtsi_nn_real *dout, int accumul
     for (int n = 0; n < N; n++) {
         const nn_real *d = in->dy + (long)n * (C + 1) * hw;
         const nn_real *e = odd ? in->dy + (long)(N + n) * (C + 1) * hw : NULL;
-        if (dx)
+        if (dx) /* z = s x: dL/dx = s dL/dz */
             for (long i = 0; i < C * hw; i++)
-                dx[(long)n * C * hw + i] = e ? d[i] - e[i] : d[i];
+                dx[(long)n * C * hw + i] = e ? net->sgn[n] * (d[i] - e[i]) : d[i];
         if (dalpha)
             for (long i = 0; i < hw; i++)
                 dalpha[(long)n * hw + i] = e ? d[C * hw + i] + e[C * hw + i] : d[C * hw + i];

@@ -1,0 +1,432 @@
+/* The training checkpoint (layout in mtsi_train.h): the model file is
+ * rewritten atomically and holds everything a resumed run needs to repeat
+ * the uninterrupted one bit for bit. */
+#include "config.h"
+#include "mtsi_train_internal.h"
+#include "mtsi_cli.h"
+#include "mtsi_err.h"
+#include "mtsi_h5.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Datasets and groups without modification times, so that a resumed run
+ * writes the same bytes as an uninterrupted one. */
+static int write_ds(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank,
+                    const hsize_t *dims, const void *data)
+{
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(dcpl, 0);
+    hid_t ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    int rc = MTSI_OK;
+    if (ds < 0 || H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        rc = mtsi_error_set(MTSI_EIO, "cannot write dataset /train/%s", name);
+    if (ds >= 0)
+        H5Dclose(ds);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    return rc;
+}
+
+static int write_train_group(trainer *t, hid_t f, int complete)
+{
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    H5Pset_obj_track_times(gcpl, 0);
+    hid_t g = H5Gcreate2(f, "train", H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    H5Pclose(gcpl);
+    if (g < 0)
+        return mtsi_error_set(MTSI_EIO, "cannot create group /train");
+    int rc;
+    const mtsi_train_cfg *c = &t->c;
+    char nu[256], sum[32];
+    mtsi_nu_format(&c->nu, nu, sizeof nu);
+    snprintf(sum, sizeof sum, "%016" PRIx64, t->data_sum);
+    rc = mtsi_h5_attr_set_string(g, "format", TRAIN_FORMAT);
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "steps", c->steps);
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "step", t->step);
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "complete", complete);
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "batch", c->batch);
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "seed", (long)c->seed);
+    rc = rc ? rc : mtsi_h5_attr_set_string(g, "nu", nu);
+    for (int i = 0; i < MTSI_NU_NCOMP && !rc; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "nu_%s", mtsi_nu_names[i]);
+        rc = mtsi_h5_attr_set_double(g, name, c->nu.w[i]);
+    }
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "block", c->nu.block);
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "augment", c->augment);
+    if (strcmp(c->standardize, "none")) /* absent in files that predate it */
+        rc = rc ? rc : mtsi_h5_attr_set_string(g, "standardize", c->standardize);
+    rc = rc ? rc : mtsi_h5_attr_set_double(g, "val_frac", c->val_frac);
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "val_max", c->val_max);
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "log_every", c->log_every);
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "ckpt_every", c->ckpt_every);
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "threads", omp_get_max_threads());
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "n_train", t->n_train);
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "n_val", t->n_val);
+    rc = rc ? rc : mtsi_h5_attr_set_string(g, "data", c->data);
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "data_n", t->e.n);
+    rc = rc ? rc : mtsi_h5_attr_set_string(g, "data_checksum", sum);
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "cursor", t->cursor);
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "epoch", t->epoch);
+    rc = rc ? rc : mtsi_h5_attr_set_double(g, "loss_sum", t->loss_sum);
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "loss_count", t->loss_count);
+    rc = rc ? rc : mtsi_h5_attr_set_double(g, "rng_spare", t->rng.spare);
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "rng_has_spare", t->rng.has_spare);
+    hsize_t d1 = (hsize_t)t->n_train;
+    rc = rc ? rc : write_ds(g, "order", H5T_STD_I64LE, H5T_NATIVE_LONG, 1, &d1, t->order);
+    unsigned long long s[4];
+    for (int i = 0; i < 4; i++)
+        s[i] = t->rng.s[i];
+    hsize_t d4 = 4;
+    rc = rc ? rc : write_ds(g, "rng", H5T_STD_U64LE, H5T_NATIVE_ULLONG, 1, &d4, s);
+    hsize_t dh[2] = {(hsize_t)t->nhist, HCOLS};
+    double dummy = 0;
+    rc = rc ? rc : write_ds(g, "history", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dh,
+                            t->hist ? t->hist : &dummy);
+    if (!rc) {
+        hid_t ds = H5Dopen2(g, "history", H5P_DEFAULT);
+        if (ds < 0)
+            rc = mtsi_error_set(MTSI_EIO, "cannot reopen /train/history");
+        else {
+            rc = mtsi_h5_attr_set_string(ds, "columns", "step,train_loss,val_loss,lr");
+            H5Dclose(ds);
+        }
+    }
+    H5Gclose(g);
+    return rc;
+}
+
+int mtsi_train_write_checkpoint(trainer *t, int complete)
+{
+    char *tmp = mtsi_out_tmpname(t->c.out);
+    if (!tmp)
+        return mtsi_error_code() ? mtsi_error_code() : MTSI_ENOMEM;
+    hid_t f = mtsi_h5_create(tmp);
+    if (f < 0) {
+        free(tmp);
+        return mtsi_error_code();
+    }
+    mtsi_model_info info;
+    memset(&info, 0, sizeof info);
+    snprintf(info.model_type, sizeof info.model_type, "neural");
+    mtsi_model_info_set_shape(&info, &t->shape);
+    info.standardized = t->standardized;
+    for (int c = 0; t->standardized && c < t->shape.channels; c++) {
+        info.std_shift[c] = t->std_shift[c];
+        info.std_scale[c] = t->std_scale[c];
+    }
+    info.chi = t->e.chi;
+    info.kappa = t->e.kappa;
+    info.gamma = t->e.gamma;
+    info.field_h = t->e.field_h;
+    info.quad_a = t->e.quad_a;
+    snprintf(info.data, sizeof info.data, "%s", t->c.data);
+    int rc = mtsi_model_write_info(f, &info, t->cmdline ? t->cmdline : "");
+    rc = rc ? rc : mtsi_nn_save_h5(f, "model", t->net, t->opt);
+    rc = rc ? rc : write_train_group(t, f, complete);
+    if (H5Fclose(f) < 0 && !rc)
+        rc = mtsi_error_set(MTSI_EIO, "cannot finish writing '%s'", tmp);
+    if (!rc)
+        rc = mtsi_out_commit(tmp, t->c.out);
+    if (rc)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* ---- reading a checkpoint ----------------------------------------------- */
+
+static int get_long(hid_t g, const char *name, long *v, const char *what)
+{
+    return mtsi_h5_attr_get_long(g, name, v, what);
+}
+
+/* Opens `path` as a training checkpoint: returns the file with *g the
+ * /train group, or a negative id with one error message. */
+static hid_t open_ckpt(const char *path, hid_t *g, mtsi_model_info *info, char *what, size_t nw)
+{
+    snprintf(what, nw, "model '%s'", path);
+    if (mtsi_in_check(path))
+        return -1;
+    hid_t f = mtsi_h5_open(path);
+    if (f < 0)
+        return -1;
+    int rc = mtsi_model_read_info(f, what, info);
+    if (!rc && strcmp(info->model_type, "neural"))
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: a %s model is not a training checkpoint", what,
+                            info->model_type);
+    if (!rc && !mtsi_h5_has(f, "train"))
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: no /train group (not a training checkpoint)", what);
+    *g = -1;
+    if (!rc) {
+        *g = H5Gopen2(f, "train", H5P_DEFAULT);
+        if (*g < 0)
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: cannot open /train (corrupt file?)", what);
+    }
+    char fmt[64];
+    if (!rc)
+        rc = mtsi_h5_attr_get_string(*g, "format", fmt, sizeof fmt, what);
+    if (!rc && strcmp(fmt, TRAIN_FORMAT))
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: training format '%s' is not supported (expected '%s')",
+                            what, fmt, TRAIN_FORMAT);
+    if (rc) {
+        if (*g >= 0)
+            H5Gclose(*g);
+        H5Fclose(f);
+        return -1;
+    }
+    return f;
+}
+
+int mtsi_train_read_cfg(const char *path, mtsi_train_cfg *c)
+{
+    char what[1100];
+    mtsi_model_info info;
+    hid_t g;
+    hid_t f = open_ckpt(path, &g, &info, what, sizeof what);
+    if (f < 0)
+        return mtsi_error_code() ? mtsi_error_code() : MTSI_EINVAL;
+    long seed = 0, augment = 0;
+    int rc = get_long(g, "steps", &c->steps, what);
+    rc = rc ? rc : get_long(g, "batch", &c->batch, what);
+    rc = rc ? rc : get_long(g, "seed", &seed, what);
+    for (int i = 0; i < MTSI_NU_NCOMP && !rc; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "nu_%s", mtsi_nu_names[i]);
+        rc = mtsi_h5_attr_get_double(g, name, &c->nu.w[i], what);
+    }
+    rc = rc ? rc : get_long(g, "block", &c->nu.block, what);
+    rc = rc ? rc : get_long(g, "augment", &augment, what);
+    rc = rc ? rc : mtsi_h5_attr_get_double(g, "val_frac", &c->val_frac, what);
+    rc = rc ? rc : get_long(g, "val_max", &c->val_max, what);
+    rc = rc ? rc : get_long(g, "log_every", &c->log_every, what);
+    rc = rc ? rc : get_long(g, "ckpt_every", &c->ckpt_every, what);
+    rc = rc ? rc : mtsi_h5_attr_get_string(g, "data", c->data, sizeof c->data, what);
+    snprintf(c->standardize, sizeof c->standardize, "none");
+    if (!rc && mtsi_h5_has_attr(g, "standardize"))
+        rc = mtsi_h5_attr_get_string(g, "standardize", c->standardize, sizeof c->standardize, what);
+    c->seed = (uint64_t)seed;
+    c->augment = (int)augment;
+    H5Gclose(g);
+    mtsi_nn_net *net = NULL;
+    mtsi_nn_opt *opt = NULL;
+    if (!rc)
+        rc = mtsi_nn_load_h5(f, "model", what, &net, &opt);
+    if (!rc && !opt)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: no optimiser state in /model (not a training "
+                                         "checkpoint)",
+                            what);
+    if (!rc) {
+        c->opt = *mtsi_nn_opt_get_config(opt);
+        mtsi_nn_arch_format(mtsi_nn_net_arch(net), c->arch, sizeof c->arch);
+    }
+    mtsi_nn_opt_free(opt);
+    mtsi_nn_net_free(net);
+    H5Fclose(f);
+    return rc;
+}
+
+int mtsi_train_read_history(const char *path, double **hist, long *n)
+{
+    *hist = NULL;
+    *n = 0;
+    char what[1100];
+    mtsi_model_info info;
+    hid_t g;
+    hid_t f = open_ckpt(path, &g, &info, what, sizeof what);
+    if (f < 0)
+        return mtsi_error_code() ? mtsi_error_code() : MTSI_EINVAL;
+    hsize_t dims[2];
+    int rank = mtsi_h5_shape(g, "history", dims, 2, what);
+    int rc = MTSI_OK;
+    if (rank != 2 || dims[1] != HCOLS)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: /train/history is not an [n, %d] array", what, HCOLS);
+    if (!rc) {
+        *hist = malloc((size_t)(dims[0] * HCOLS + 1) * sizeof(double));
+        if (!*hist)
+            rc = mtsi_error_set(MTSI_ENOMEM, "out of memory for the history of %s", what);
+        else if (dims[0] > 0)
+            rc = mtsi_h5_read_double(g, "history", *hist, (size_t)(dims[0] * HCOLS), what);
+        *n = (long)dims[0];
+    }
+    if (rc) {
+        free(*hist);
+        *hist = NULL;
+        *n = 0;
+    }
+    H5Gclose(g);
+    H5Fclose(f);
+    return rc;
+}
+
+#define DIFF(cond, ...)                                                                            \
+    do {                                                                                           \
+        if (cond)                                                                                  \
+            return mtsi_error_set(MTSI_EINVAL, __VA_ARGS__);                                       \
+    } while (0)
+
+int mtsi_train_compare_settings(const mtsi_train_cfg *s, const mtsi_train_cfg *c, const char *what)
+{
+    const char *tail = "resume with the original settings";
+    DIFF(s->batch != c->batch, "%s: --batch %ld differs from the checkpoint's %ld; %s", what,
+         c->batch, s->batch, tail);
+    DIFF(s->seed != c->seed, "%s: --seed %" PRIu64 " differs from the checkpoint's %" PRIu64 "; %s",
+         what, c->seed, s->seed, tail);
+    char a[256], b[256];
+    mtsi_nu_format(&c->nu, a, sizeof a);
+    mtsi_nu_format(&s->nu, b, sizeof b);
+    DIFF(strcmp(a, b), "%s: --nu %s differs from the checkpoint's %s; %s", what, a, b, tail);
+    DIFF(s->nu.block != c->nu.block, "%s: --block %ld differs from the checkpoint's %ld; %s", what,
+         c->nu.block, s->nu.block, tail);
+    DIFF(strcmp(s->standardize, c->standardize),
+         "%s: --standardize %s differs from the checkpoint's %s; %s", what, c->standardize,
+         s->standardize, tail);
+    DIFF(s->augment != c->augment, "%s: augmentation %s differs from the checkpoint's; %s", what,
+         c->augment ? "on" : "off", tail);
+    DIFF(s->val_frac != c->val_frac, "%s: --val-frac %g differs from the checkpoint's %g; %s",
+         what, c->val_frac, s->val_frac, tail);
+    DIFF(s->val_max != c->val_max, "%s: val_max %ld differs from the checkpoint's %ld; %s", what,
+         c->val_max, s->val_max, tail);
+    DIFF(s->log_every != c->log_every, "%s: --log-every %ld differs from the checkpoint's %ld; %s",
+         what, c->log_every, s->log_every, tail);
+    const mtsi_nn_opt_config *x = &c->opt, *y = &s->opt;
+    DIFF(x->lr != y->lr, "%s: --lr %g differs from the checkpoint's %g; %s", what, x->lr, y->lr,
+         tail);
+    DIFF(x->schedule != y->schedule, "%s: --schedule differs from the checkpoint's; %s", what,
+         tail);
+    DIFF(x->warmup != y->warmup, "%s: --warmup %ld differs from the checkpoint's %ld; %s", what,
+         x->warmup, y->warmup, tail);
+    DIFF(x->clip != y->clip, "%s: --clip %g differs from the checkpoint's %g; %s", what, x->clip,
+         y->clip, tail);
+    DIFF(x->weight_decay != y->weight_decay, "%s: --wd %g differs from the checkpoint's %g; %s",
+         what, x->weight_decay, y->weight_decay, tail);
+    DIFF(x->ema != y->ema, "%s: --ema %g differs from the checkpoint's %g; %s", what, x->ema,
+         y->ema, tail);
+    DIFF(x->beta1 != y->beta1 || x->beta2 != y->beta2 || x->eps != y->eps ||
+             x->gamma != y->gamma || x->lr_min != y->lr_min || x->total != y->total,
+         "%s: optimiser settings differ from the checkpoint's; %s", what, tail);
+    return MTSI_OK;
+}
+
+int mtsi_train_load_state(trainer *t, const char *what)
+{
+    mtsi_model_info info;
+    hid_t g;
+    char w2[1100];
+    hid_t f = open_ckpt(t->c.out, &g, &info, w2, sizeof w2);
+    if (f < 0)
+        return mtsi_error_code() ? mtsi_error_code() : MTSI_EINVAL;
+    long step, steps, n_train, n_val, data_n, cursor, epoch, cnt, has_spare;
+    char sum[32], want[32], cmd[8192];
+    unsigned long long s[4];
+    int rc = get_long(g, "step", &step, what);
+    rc = rc ? rc : get_long(g, "steps", &steps, what);
+    rc = rc ? rc : get_long(g, "n_train", &n_train, what);
+    rc = rc ? rc : get_long(g, "n_val", &n_val, what);
+    rc = rc ? rc : get_long(g, "data_n", &data_n, what);
+    rc = rc ? rc : mtsi_h5_attr_get_string(g, "data_checksum", sum, sizeof sum, what);
+    rc = rc ? rc : get_long(g, "cursor", &cursor, what);
+    rc = rc ? rc : get_long(g, "epoch", &epoch, what);
+    rc = rc ? rc : mtsi_h5_attr_get_double(g, "loss_sum", &t->loss_sum, what);
+    rc = rc ? rc : get_long(g, "loss_count", &cnt, what);
+    rc = rc ? rc : mtsi_h5_attr_get_double(g, "rng_spare", &t->rng.spare, what);
+    rc = rc ? rc : get_long(g, "rng_has_spare", &has_spare, what);
+    snprintf(want, sizeof want, "%016" PRIx64, t->data_sum);
+    if (!rc) {
+        char dw[600];
+        snprintf(dw, sizeof dw, "the data '%s'", t->c.data);
+        rc = mtsi_shape_require(&info.shape, what, &t->shape, dw);
+    }
+    if (!rc && (data_n != t->e.n || strcmp(sum, want) || n_train != t->n_train ||
+                n_val != t->n_val))
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: the data '%s' are not the ensemble it was trained on "
+                                         "(%ld configurations, checksum %s; the checkpoint has %ld, %s)",
+                            what, t->c.data, t->e.n, want, data_n, sum);
+    if (!rc && (step < 0 || cursor < 0 || cursor > n_train || cnt < 0 || epoch < 0))
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: bad training state (step %ld, cursor %ld)", what,
+                            step, cursor);
+    if (!rc && step >= t->c.steps)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: already trained for %ld steps; give --steps larger "
+                                         "than %ld to continue",
+                            what, step, step);
+    if (!rc)
+        rc = mtsi_h5_read_long(g, "order", t->order, (size_t)t->n_train, what);
+    if (!rc) {
+        /* a permutation, or a corrupt file would index out of the data */
+        char *seen = calloc((size_t)t->n_train, 1);
+        if (!seen)
+            rc = mtsi_error_set(MTSI_ENOMEM, "out of memory");
+        for (long i = 0; !rc && i < t->n_train; i++) {
+            long k = t->order[i];
+            if (k < 0 || k >= t->n_train || seen[k])
+                rc = mtsi_error_set(MTSI_EINVAL, "%s: /train/order is not a permutation", what);
+            else
+                seen[k] = 1;
+        }
+        free(seen);
+    }
+    if (!rc)
+        rc = mtsi_h5_read_u64(g, "rng", s, 4, what);
+    hsize_t dims[2];
+    if (!rc && (mtsi_h5_shape(g, "history", dims, 2, what) != 2 || dims[1] != HCOLS))
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: /train/history is not an [n, %d] array", what, HCOLS);
+    if (!rc && dims[0] > 0) {
+        t->caphist = (long)dims[0] + 64;
+        t->hist = malloc((size_t)(t->caphist * HCOLS) * sizeof(double));
+        if (!t->hist)
+            rc = mtsi_error_set(MTSI_ENOMEM, "out of memory for the history");
+        else
+            rc = mtsi_h5_read_double(g, "history", t->hist, (size_t)(dims[0] * HCOLS), what);
+        t->nhist = (long)dims[0];
+    }
+    H5Gclose(g);
+    mtsi_nn_net *net = NULL;
+    mtsi_nn_opt *opt = NULL;
+    if (!rc)
+        rc = mtsi_nn_load_h5(f, "model", what, &net, &opt);
+    if (!rc && !opt)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: no optimiser state in /model", what);
+    if (!rc)
+        rc = mtsi_nn_arch_compare(&t->arch, mtsi_nn_net_arch(net), what);
+    if (!rc && mtsi_nn_opt_steps(opt) != step)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: optimiser at step %ld, training at step %ld", what,
+                            mtsi_nn_opt_steps(opt), step);
+    if (!rc && mtsi_h5_has_attr(f, "command_line") &&
+        mtsi_h5_attr_get_string(f, "command_line", cmd, sizeof cmd, what) == MTSI_OK) {
+        /* keep the original command: a resumed file equals an uninterrupted one */
+        free(t->cmdline);
+        t->cmdline = strdup(cmd);
+    }
+    H5Fclose(f);
+    if (rc) {
+        mtsi_nn_opt_free(opt);
+        mtsi_nn_net_free(net);
+        return rc;
+    }
+    rc = mtsi_nn_net_plan(net, (int)t->c.batch, t->h, t->w);
+    if (rc) {
+        mtsi_nn_opt_free(opt);
+        mtsi_nn_net_free(net);
+        return rc;
+    }
+    mtsi_nn_net_free(t->net);
+    mtsi_nn_opt_free(t->opt);
+    t->net = net;
+    t->opt = opt;
+    t->step = step;
+    t->cursor = cursor;
+    t->epoch = epoch;
+    t->loss_count = cnt;
+    for (int i = 0; i < 4; i++)
+        t->rng.s[i] = s[i];
+    t->rng.has_spare = (int)has_spare;
+    return MTSI_OK;
+}
+

@@ -1,0 +1,54 @@
+/* Internals shared by the training loop (mtsi_train.c) and its checkpoint
+ * format (mtsi_train_ckpt.c). Not installed. */
+#ifndef MTSI_TRAIN_INTERNAL_H
+#define MTSI_TRAIN_INTERNAL_H
+
+#include <stdint.h>
+
+#include "mtsi_ensemble.h"
+#include "mtsi_nn.h" /* before mtsi_model.h, which names struct mtsi_nn_net */
+#include "mtsi_model.h"
+#include "mtsi_train.h"
+
+#define TRAIN_FORMAT "mtsi-train/1"
+#define HCOLS 4
+
+typedef struct {
+    mtsi_train_cfg c;
+    mtsi_ensemble e;
+    mtsi_nn_arch arch;
+    mtsi_shape shape;           /* of the data (and the model) */
+    int dim, h, w;
+    long L, V, P, n_train, n_val, vchunk; /* V = C * P values, P grid points */
+    int standardized;           /* the data were standardised per channel */
+    double std_shift[MTSI_MODEL_MAXSTD], std_scale[MTSI_MODEL_MAXSTD];
+    uint64_t data_sum;
+    mtsi_nn_net *net, *vnet;
+    mtsi_nn_opt *opt;
+    mtsi_rng rng;
+    long *order, cursor, epoch, step;
+    long *work;
+    double *x1, *x1aug, *alpha, *x0;
+    mtsi_nn_real *xin, *al, *tgt, *out, *dout;  /* batch × V (al: batch × P) */
+    mtsi_nn_real *vx, *va, *vt;                 /* n_val × V, the fixed draw (va: × P) */
+    mtsi_nn_real *cx, *ca, *cout;               /* vchunk × V (ca: × P) */
+    double *hist;
+    long nhist, caphist;
+    double loss_sum;
+    long loss_count;
+    char *cmdline;
+    char what[1100];
+} trainer;
+
+
+/* Writes the model file (the checkpoint) atomically; complete marks the
+ * end of training. */
+int mtsi_train_write_checkpoint(trainer *t, int complete);
+/* Everything that changes the result must equal the checkpoint's. */
+int mtsi_train_compare_settings(const mtsi_train_cfg *stored, const mtsi_train_cfg *c,
+                                const char *what);
+/* Loads the state of the checkpoint t->c.out into t (data and buffers
+ * already set up). */
+int mtsi_train_load_state(trainer *t, const char *what);
+
+#endif
