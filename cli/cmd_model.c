@@ -4,6 +4,8 @@
 #include "mtsi_cmd.h"
 #include "mtsi_cli.h"
 #include "mtsi_err.h"
+#include "mtsi_h5.h"
+#include "mtsi_model.h"
 #include "mtsi_nn.h"
 
 #include <stdio.h>
@@ -56,6 +58,26 @@ static int info(const char *file, const char *expect)
     mtsi_nn_arch_format(mtsi_nn_net_arch(net), arch, sizeof arch);
     printf("file: %s\narchitecture: %s\nparameters: %ld\nstep: %ld\n", file, arch,
            mtsi_nn_net_nparam(net), opt ? mtsi_nn_opt_steps(opt) : 0L);
+    /* the data the model was trained for (files written by mtsi train) */
+    hid_t f = mtsi_h5_open(file);
+    mtsi_model_info mi;
+    if (f >= 0 && mtsi_h5_has_attr(f, "model_type") && !mtsi_model_read_info(f, file, &mi)) {
+        char sh[200];
+        mtsi_shape_format(&mi.shape, sh, sizeof sh);
+        printf("data: %s\n", sh);
+        if (mi.standardized) {
+            printf("standardized:");
+            for (int c = 0; c < mi.shape.channels && c < MTSI_MODEL_MAXSTD; c++)
+                printf(" channel %d (x - %.6g) / %.6g%s", c, mi.std_shift[c], mi.std_scale[c],
+                       c + 1 < mi.shape.channels ? ";" : "");
+            printf("\n");
+        } else {
+            printf("standardized: no\n");
+        }
+    }
+    if (f >= 0)
+        H5Fclose(f);
+    mtsi_error_clear();
     if (opt) {
         static const char *names[] = {"constant", "exponential", "cosine"};
         const mtsi_nn_opt_config *c = mtsi_nn_opt_get_config(opt);

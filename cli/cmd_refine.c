@@ -141,6 +141,8 @@ int mtsi_cmd_refine(int argc, char **argv)
     long nchains = 1;
     long *chain = NULL; /* the input's /chain (MCMC replica), copied */
     int rc = mtsi_ensemble_read(in, &e);
+    if (!rc)
+        rc = mtsi_ensemble_require_lattice(&e, "refine", in);
     if (!rc && (!isfinite(e.chi) || !isfinite(e.kappa) || !isfinite(e.gamma)))
         rc = mtsi_error_set(MTSI_EINVAL,
                             "'%s' lacks the couplings chi, kappa, gamma (attributes); cannot "

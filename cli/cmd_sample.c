@@ -311,7 +311,10 @@ int mtsi_cmd_sample(int argc, char **argv)
     double *x = NULL, *x1 = NULL;
     char *tmp = NULL, *cl = NULL;
     long *src = NULL;
+    memset(&info, 0, sizeof info);
     int rc = mtsi_model_load(model, &drift, &info);
+    if (rc)
+        mtsi_shape_lattice(&info.shape, 1, 1); /* only to keep P defined on the way out */
     const long P = mtsi_shape_points(&info.shape);
     const int lattice = mtsi_shape_is_lattice(&info.shape, NULL, NULL);
     if (!rc && !lattice && (fh != 0 || fA != 0 || fieldfile))

@@ -28,6 +28,8 @@ typedef struct {
     double *mean, *cov;  /* [V], [V][V] */
     double *U, *lam;     /* eigenvectors (columns of the row-major U^T... see eig) and values */
     double *S, *r, *y, *t, *beta;
+    double *afact;       /* the alpha whose Cholesky factor S holds (when have_fact) */
+    int have_fact;
 } dense;
 
 static void dense_free(void *vp)
@@ -44,6 +46,7 @@ static void dense_free(void *vp)
     free(g->y);
     free(g->t);
     free(g->beta);
+    free(g->afact);
     free(g);
 }
 
@@ -116,16 +119,27 @@ static int dense_eval(void *vp, long batch, const double *alpha, const double *x
                 g->t[k] /= a * a + bb * g->lam[k];
             cblas_dgemv(CblasRowMajor, CblasTrans, n, n, 1.0, g->U, n, g->t, 1, 0.0, g->y, 1);
         } else {
-            /* S = D_a^2 + D_b C D_b, Cholesky */
-            for (long p = 0; p < V; p++) {
-                for (long q = 0; q < V; q++)
-                    g->S[p * V + q] = g->beta[p] * g->cov[p * V + q] * g->beta[q];
-                g->S[p * V + p] += al[p] * al[p];
-            }
+            /* S = D_a^2 + D_b C D_b, Cholesky; the factor is kept for the
+             * next sample with the same alpha (one mask for a batch) */
             memcpy(g->y, g->r, (size_t)V * sizeof(double));
-            int rc = mtsi_dense_solve(V, g->S, 1, g->y);
-            if (rc)
-                return rc;
+            if (g->have_fact && memcmp(g->afact, al, (size_t)V * sizeof(double)) == 0) {
+                int one = 1, info = 0;
+                dpotrs_("U", &n, &one, g->S, &n, g->y, &n, &info);
+                if (info)
+                    return mtsi_error_set(MTSI_EFAIL, "dense Gaussian: solve failed (%d)", info);
+            } else {
+                for (long p = 0; p < V; p++) {
+                    for (long q = 0; q < V; q++)
+                        g->S[p * V + q] = g->beta[p] * g->cov[p * V + q] * g->beta[q];
+                    g->S[p * V + p] += al[p] * al[p];
+                }
+                g->have_fact = 0;
+                int rc = mtsi_dense_solve(V, g->S, 1, g->y);
+                if (rc)
+                    return rc;
+                memcpy(g->afact, al, (size_t)V * sizeof(double));
+                g->have_fact = 1;
+            }
         }
         /* eta1 = m + C (D_b y); eta0 = D_a y */
         for (long a = 0; a < V; a++)
@@ -174,7 +188,9 @@ mtsi_drift *mtsi_drift_dense_new(const mtsi_shape *s, const double *mean, const 
     g->y = malloc(v1);
     g->t = malloc(v1);
     g->beta = malloc(v1);
-    if (!g->mean || !g->cov || !g->U || !g->S || !g->lam || !g->r || !g->y || !g->t || !g->beta) {
+    g->afact = malloc(v1);
+    if (!g->mean || !g->cov || !g->U || !g->S || !g->lam || !g->r || !g->y || !g->t || !g->beta ||
+        !g->afact) {
         dense_free(g);
         mtsi_error_set(MTSI_ENOMEM, "out of memory for a dense Gaussian of %ld values", V);
         return NULL;

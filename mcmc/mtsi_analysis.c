@@ -111,6 +111,18 @@ static int read_attrs(hid_t f, const char *path, mtsi_analysis_ens *e)
         return mtsi_error_set(MTSI_EINVAL,
                               "%s: attribute 'kind' is '%s', expected mcmc, generated or data",
                               path, e->kind);
+    /* images, paths and other shapes (interp/mtsi_shape.h) carry data_kind;
+     * phi^4 observables are defined on phi4 lattices only */
+    if (mtsi_h5_has_attr(f, "data_kind")) {
+        char dk[64];
+        if ((rc = mtsi_h5_attr_get_string(f, "data_kind", dk, sizeof dk, path)))
+            return rc;
+        if (strcmp(dk, "phi4"))
+            return mtsi_error_set(MTSI_EINVAL,
+                                  "%s holds %s data (data_kind '%s'); phi^4 observables need a "
+                                  "phi4 lattice ensemble",
+                                  path, dk, dk);
+    }
     if ((rc = mtsi_h5_attr_get_long(f, "L", &e->L, path)) ||
         (rc = mtsi_h5_attr_get_long(f, "dim", &e->dim, path)) ||
         (rc = mtsi_h5_attr_get_double(f, "chi", &e->chi, path)) ||
