@@ -14,6 +14,7 @@
 #include "mtsi_compare.h"
 #include "mtsi_err.h"
 #include "mtsi_gamma.h"
+#include "mtsi_json.h"
 #include "mtsi_plot.h"
 
 #include <math.h>
@@ -114,69 +115,77 @@ static int compute(side *a, side *b, result *res)
 
 /* ---- text and JSON output ----------------------------------------------- */
 
-static void json_side(const char *key, const side *s)
+static void json_side(json_t *doc, const char *key, const side *s, int *rc)
 {
-    printf("\"%s_file\": ", key);
-    mtsi_json_string(stdout, s->path);
-    printf(", \"%s_kind\": ", key);
-    mtsi_json_string(stdout, s->e.kind);
-    printf(", \"n_%s\": %ld, \"n_chains_%s\": %d,\n", key, s->e.n, key, s->e.nrep);
+    char k[32];
+    snprintf(k, sizeof k, "%s_file", key);
+    mtsi_json_set(doc, k, mtsi_json_str(s->path), rc);
+    snprintf(k, sizeof k, "%s_kind", key);
+    mtsi_json_set(doc, k, mtsi_json_str(s->e.kind), rc);
+    snprintf(k, sizeof k, "n_%s", key);
+    mtsi_json_set(doc, k, json_integer(s->e.n), rc);
+    snprintf(k, sizeof k, "n_chains_%s", key);
+    mtsi_json_set(doc, k, json_integer(s->e.nrep), rc);
 }
 
-static void print_json(const side *a, const side *b, const result *res)
+/* The SPEC section 5 summary: the files, one observable per line, KS, W1
+ * and max |z|. */
+static int print_json(const side *a, const side *b, const result *res)
 {
-    printf("{");
-    json_side("a", a);
-    printf(" ");
-    json_side("b", b);
-    printf(" \"L\": %ld, \"dim\": %ld, \"error_method\": \"gamma\", \"observables\": {", a->e.L,
-           a->e.dim);
+    static const mtsi_json_layout lay[] = {{"b_file", "\n ", NULL, NULL, NULL},
+                                           {"L", "\n ", NULL, NULL, NULL},
+                                           {"observables", NULL, "\n  ", "\n  ", "\n"},
+                                           {"ks_m", "\n", NULL, NULL, NULL},
+                                           {"w1_m", "\n", NULL, NULL, NULL},
+                                           {"max_abs_z", "\n", NULL, NULL, NULL}};
+    int rc = MTSI_OK;
+    json_t *doc = json_object(), *obs = json_object(), *ks = json_object();
+    if (!doc || !obs || !ks) {
+        json_decref(doc);
+        json_decref(obs);
+        json_decref(ks);
+        return mtsi_error_set(MTSI_ENOMEM, "no memory for the JSON summary");
+    }
+    json_side(doc, "a", a, &rc);
+    json_side(doc, "b", b, &rc);
+    mtsi_json_set(doc, "L", json_integer(a->e.L), &rc);
+    mtsi_json_set(doc, "dim", json_integer(a->e.dim), &rc);
+    mtsi_json_set(doc, "error_method", json_string("gamma"), &rc);
     for (int k = 0; k < MTSI_ENS_NROWS; k++) {
         const mtsi_analysis_row *ra = &a->rows[k], *rb = &b->rows[k];
-        printf("%s\n  ", k ? "," : "");
-        mtsi_json_string(stdout, mtsi_analysis_row_names[k]);
-        printf(": {\"a\": ");
-        mtsi_json_number(stdout, ra->ok ? ra->r.value : NAN);
-        printf(", \"a_err\": ");
-        mtsi_json_number(stdout, ra->ok ? ra->r.err : NAN);
-        printf(", \"b\": ");
-        mtsi_json_number(stdout, rb->ok ? rb->r.value : NAN);
-        printf(", \"b_err\": ");
-        mtsi_json_number(stdout, rb->ok ? rb->r.err : NAN);
-        printf(", \"z\": ");
-        mtsi_json_number(stdout, res->zok[k] ? res->z[k] : NAN);
-        if (!ra->ok || !rb->ok) {
-            printf(", \"note\": ");
-            mtsi_json_string(stdout, !ra->ok ? ra->note : rb->note);
-        }
-        printf("}");
+        json_t *o = json_object();
+        mtsi_json_set(o, "a", mtsi_json_num(ra->ok ? ra->r.value : NAN), &rc);
+        mtsi_json_set(o, "a_err", mtsi_json_num(ra->ok ? ra->r.err : NAN), &rc);
+        mtsi_json_set(o, "b", mtsi_json_num(rb->ok ? rb->r.value : NAN), &rc);
+        mtsi_json_set(o, "b_err", mtsi_json_num(rb->ok ? rb->r.err : NAN), &rc);
+        mtsi_json_set(o, "z", mtsi_json_num(res->zok[k] ? res->z[k] : NAN), &rc);
+        if (!ra->ok || !rb->ok)
+            mtsi_json_set(o, "note", mtsi_json_str(!ra->ok ? ra->note : rb->note), &rc);
+        mtsi_json_set(obs, mtsi_analysis_row_names[k], o, &rc);
     }
-    printf("\n},\n\"ks_m\": {\"stat\": ");
-    mtsi_json_number(stdout, res->ks_d);
-    printf(", \"p\": ");
-    mtsi_json_number(stdout, res->ks_p);
-    printf(", \"p_nominal\": ");
-    mtsi_json_number(stdout, res->ks_p_nominal);
-    printf(", \"n_eff_a\": ");
-    mtsi_json_number(stdout, a->n_eff);
-    printf(", \"n_eff_b\": ");
-    mtsi_json_number(stdout, b->n_eff);
-    printf(", \"tau_int_m_a\": ");
-    mtsi_json_number(stdout, a->tau_m);
-    printf(", \"tau_int_m_b\": ");
-    mtsi_json_number(stdout, b->tau_m);
+    mtsi_json_set(doc, "observables", obs, &rc);
+    mtsi_json_set(ks, "stat", mtsi_json_num(res->ks_d), &rc);
+    mtsi_json_set(ks, "p", mtsi_json_num(res->ks_p), &rc);
+    mtsi_json_set(ks, "p_nominal", mtsi_json_num(res->ks_p_nominal), &rc);
+    mtsi_json_set(ks, "n_eff_a", mtsi_json_num(a->n_eff), &rc);
+    mtsi_json_set(ks, "n_eff_b", mtsi_json_num(b->n_eff), &rc);
+    mtsi_json_set(ks, "tau_int_m_a", mtsi_json_num(a->tau_m), &rc);
+    mtsi_json_set(ks, "tau_int_m_b", mtsi_json_num(b->tau_m), &rc);
     if (a->tau_m > 1 || b->tau_m > 1)
-        printf(", \"note\": \"tau_int(M) > 1: autocorrelated configurations, the p-value is "
-               "approximate; thin the chains for a valid test\"");
-    printf("},\n\"w1_m\": ");
-    mtsi_json_number(stdout, res->w1);
-    printf(",\n\"max_abs_z\": ");
-    mtsi_json_number(stdout, res->max_k >= 0 ? res->max_abs_z : NAN);
-    if (res->max_k >= 0) {
-        printf(", \"max_abs_z_name\": ");
-        mtsi_json_string(stdout, mtsi_analysis_row_names[res->max_k]);
-    }
-    printf("}\n");
+        mtsi_json_set(ks, "note",
+                      json_string("tau_int(M) > 1: autocorrelated configurations, the p-value is "
+                                  "approximate; thin the chains for a valid test"),
+                      &rc);
+    mtsi_json_set(doc, "ks_m", ks, &rc);
+    mtsi_json_set(doc, "w1_m", mtsi_json_num(res->w1), &rc);
+    mtsi_json_set(doc, "max_abs_z", mtsi_json_num(res->max_k >= 0 ? res->max_abs_z : NAN), &rc);
+    if (res->max_k >= 0)
+        mtsi_json_set(doc, "max_abs_z_name", json_string(mtsi_analysis_row_names[res->max_k]),
+                      &rc);
+    if (!rc)
+        rc = mtsi_json_write(stdout, doc, MTSI_JSON_G17, lay, 6);
+    json_decref(doc);
+    return rc;
 }
 
 static void print_side_header(const char *key, const side *s)
@@ -633,7 +642,7 @@ int mtsi_cmd_compare(int argc, char **argv)
     free(tmp);
     if (!rc) {
         if (json)
-            print_json(&sd[0], &sd[1], &res);
+            rc = print_json(&sd[0], &sd[1], &res);
         else
             print_table(&sd[0], &sd[1], &res);
     }
