@@ -25,7 +25,21 @@
  *     rc = mtsi_plot_finish(p);                             // write, free
  *
  * Several panels: cut the figure with mtsi_plot_grid() (rows x columns of
- * cells with gaps) and give each cell an mtsi_plot_axes or an image.
+ * cells with gaps) and give each cell an mtsi_plot_axes or an image. A
+ * 4 x 8 grid of N x C x H x W samples (grey pixels in [-1, 1], NaN or
+ * mask for missing ones shown red) with a colour bar:
+ *
+ *     mtsi_plot_scale sc = {MTSI_PLOT_CMAP_GRAY, -1, 1, 0xff0000};
+ *     mtsi_plot_rect area = {20, 60, 820, 460};
+ *     for (int i = 0; i < 32; i++) {
+ *         mtsi_plot_rect c = mtsi_plot_grid(area, 4, 8, 8, 8, i / 8, i % 8);
+ *         mtsi_plot_image(p, c.x0, c.y0, c.x1 - c.x0, c.y1 - c.y0,
+ *                         x + (size_t)i * C * H * W, C, H, W, &sc, NULL);
+ *     }
+ *     mtsi_plot_colorbar(p, 840, 60, 20, 400, &sc, 4, "pixel");
+ *
+ * A maze: mtsi_plot_ax_rect() for each wall cell, then the paths with
+ * mtsi_plot_ax_line() and their ends with mtsi_plot_ax_scatter().
  * Images and lattices: mtsi_plot_heatmap() draws an H x W array through a
  * colour map (mtsi_plot_scale: map, value range, colour of missing
  * pixels: NaN or mask != 0), mtsi_plot_image() a C x H x W image in the

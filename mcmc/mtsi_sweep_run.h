@@ -120,8 +120,8 @@ typedef struct {
 } mtsi_sweep_result;
 
 /* Runs the sweep on every rank of comm (each calls it with the same so).
- * A SLURM array task (SLURM_ARRAY_TASK_ID set, no task, all or collect
- * given) runs the one point of that index. Prints the table (rank 0) and
+ * A SLURM array task (SLURM_ARRAY_TASK_ID set, and none of task, all and
+ * collect given) runs the one point of that index. Prints the table (rank 0) and
  * progress lines (unless quiet) as `mtsi sweep` does; with so->list,
  * prints the points and their commands instead and runs nothing. */
 void mtsi_sweep_run(mtsi_sweep_opts *so, const mtsi_sweep_comm *comm, mtsi_sweep_result *res);
