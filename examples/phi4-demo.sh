@@ -86,4 +86,4 @@ for row in "prior:prior, drift + refine" "post_h:posterior h = $H, drift + refin
     printf '%-44s %8.2f %8.2f %8.2f %8.2f %10.3g\n' "${row#*:}" "$(z "$f" abs_m)" "$(z "$f" m2)" \
         "$(z "$f" binder)" "$(z "$f" energy)" "$(ksp "$f")"
 done
-step "done: tables above, JSON and PNG figures in $OUT/"
+step "done: tables above, JSON and figures (PNG; PDF of the refined laws) in $OUT/"
