@@ -55,6 +55,8 @@ static hid_t open_mode(const char *path, unsigned mode)
         mtsi_error_set(MTSI_EINVAL, "'%s' is not a regular file", path);
         return -1;
     }
+    if (mtsi_in_register(path))
+        return -1;
     htri_t is = H5Fis_hdf5(path);
     if (is <= 0) {
         mtsi_error_set(MTSI_EINVAL, "'%s' is not an HDF5 file", path);

@@ -23,7 +23,7 @@
 #endif
 
 /* Fixed tables (no allocation): the signal handler walks them. */
-#define NOUT 8
+#define NOUT 64
 #define NTMP 32
 #define NIN 32
 #define PLEN 4096
@@ -34,6 +34,7 @@ typedef struct {
     char lock[PLEN];
     int lockfd;
     int force;
+    int committed; /* written once by this run: its own file now */
 } out_entry;
 
 typedef struct {
@@ -162,10 +163,18 @@ int mtsi_in_check(const char *path)
                               kind_of(st.st_mode));
     if (access(path, R_OK) != 0)
         return mtsi_error_errno(MTSI_EINVAL, errno, "cannot read '%s'", path);
+    return mtsi_in_register(path);
+}
+
+int mtsi_in_register(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return MTSI_OK; /* the caller reports a missing file */
     for (int i = 0; i < NOUT; i++) {
         struct stat so;
-        if (outs[i].used && stat(outs[i].path, &so) == 0 && so.st_dev == st.st_dev &&
-            so.st_ino == st.st_ino)
+        if (outs[i].used && !outs[i].committed && stat(outs[i].path, &so) == 0 &&
+            so.st_dev == st.st_dev && so.st_ino == st.st_ino)
             return mtsi_error_set(MTSI_EINVAL, "input '%s' is also the output '%s'", path,
                                   outs[i].path);
     }
@@ -262,6 +271,7 @@ int mtsi_out_check(const char *path, int force)
     snprintf(e->path, sizeof e->path, "%s", path);
     snprintf(e->lock, sizeof e->lock, "%s.lock", path);
     e->force = force;
+    e->committed = 0;
     e->lockfd = -1;
     int rc = take_lock(e);
     if (rc)
@@ -407,13 +417,18 @@ int mtsi_out_commit(const char *tmp, const char *path)
     int force = e ? e->force : 1; /* unregistered: an internal file (checkpoint) */
     int rc = MTSI_OK;
     struct stat st;
-    if (e && mtsi_signal_pending()) {
-        rc = mtsi_error_set(MTSI_EINTR, "interrupted by signal %d: '%s' not written",
-                            mtsi_signal_pending(), path);
-    } else if ((rc = sync_file(tmp, path)) == MTSI_OK) {
+    if ((rc = sync_file(tmp, path)) == MTSI_OK) {
+        int is_input = -1;
+        if (stat(path, &st) == 0 && e && !e->committed)
+            for (int i = 0; i < NIN && is_input < 0; i++)
+                if (ins[i].used && ins[i].dev == st.st_dev && ins[i].ino == st.st_ino)
+                    is_input = i;
         if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
             rc = mtsi_error_set(MTSI_EINVAL, "output '%s' is %s; refusing to replace it", path,
                                 kind_of(st.st_mode));
+        } else if (is_input >= 0) {
+            rc = mtsi_error_set(MTSI_EINVAL, "output '%s' is the input '%s'; refusing to "
+                                "overwrite an input", path, ins[is_input].path);
         } else if (force) {
             if (rename(tmp, path) != 0)
                 rc = mtsi_error_errno(MTSI_EIO, errno, "cannot write '%s'", path);
@@ -432,8 +447,10 @@ int mtsi_out_commit(const char *tmp, const char *path)
     /* The file is this run's own now: a later commit of the same output
      * (a training checkpoint) replaces it. The lock is kept until exit or
      * mtsi_out_release, so files next to it (OUT.part) stay this run's. */
-    if (e && !rc)
+    if (e && !rc) {
         e->force = 1;
+        e->committed = 1;
+    }
     return rc;
 }
 

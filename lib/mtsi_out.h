@@ -18,7 +18,6 @@
  *                                now, on success), without force by a
  *                                no-clobber link (or RENAME_NOREPLACE), so
  *                                an OUT created meanwhile is never lost.
- *                                A pending signal makes it discard TMP.
  *   mtsi_out_abort(TMP)          removes TMP.
  *
  * Registered temporary files and locks are removed at exit, on any error
@@ -33,6 +32,11 @@
 #include <stddef.h>
 
 int mtsi_in_check(const char *path);
+/* Records path (an existing file) as an input; MTSI_EINVAL if it is the
+ * file of an output not yet written by this run. mtsi_in_check and
+ * mtsi_h5_open call it, and mtsi_out_commit refuses to replace any
+ * recorded input, whatever the order of the calls. */
+int mtsi_in_register(const char *path);
 int mtsi_out_check(const char *path, int force);
 char *mtsi_out_tmpname(const char *path);
 int mtsi_out_commit(const char *tmp, const char *path);

@@ -8,7 +8,9 @@
  * which such matches (distance 3 or one row) shrink by a factor of ~50
  * without the complexity of dynamic Huffman tables. */
 #include "config.h"
+#include <errno.h>
 #include "mtsi_err.h"
+#include "mtsi_out.h"
 #include "mtsi_png.h"
 
 #include <math.h>
@@ -672,14 +674,21 @@ int mtsi_png_canvas_write(const mtsi_png_canvas *c, const char *path)
     int rc = mtsi_png_encode(c->px, c->w, c->h, 1, &png, &n);
     if (rc)
         return rc;
+    char user[4096];
+    const char *name = mtsi_out_user_path(path, user, sizeof user); /* OUT, not OUT.tmp-PID */
     FILE *f = fopen(path, "wb");
     if (!f) {
+        int err = errno;
         free(png);
-        return mtsi_error_set(MTSI_EIO, "%s: cannot create the figure", path);
+        return mtsi_error_errno(MTSI_EIO, err, "cannot create the figure '%s'", name);
     }
+    errno = 0;
     size_t wr = fwrite(png, 1, n, f);
+    int err = wr != n ? (errno ? errno : ENOSPC) : 0;
     free(png);
-    if (fclose(f) != 0 || wr != n)
-        return mtsi_error_set(MTSI_EIO, "%s: cannot write the figure (disk full?)", path);
+    if (fclose(f) != 0 && !err)
+        err = errno ? errno : EIO;
+    if (err)
+        return mtsi_error_errno(MTSI_EIO, err, "cannot write the figure '%s'", name);
     return MTSI_OK;
 }

@@ -654,6 +654,7 @@ int mtsi_run_mcmc(const mtsi_run_cfg *cfg)
         }
     }
     run_free(&r);
+    mtsi_out_release(cfg->out); /* a sweep runs many in one process */
     return rc;
 }
 
@@ -845,5 +846,6 @@ int mtsi_run_resume(const char *out, double ckpt_every)
     run_free(&r);
     free(h_site);
     free(A_site);
+    mtsi_out_release(out);
     return rc;
 }
