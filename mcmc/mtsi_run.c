@@ -294,6 +294,18 @@ static int assemble(run *r)
         free(tmp);
         return mtsi_out_write_error(r->out);
     }
+    /* HDF5's metadata cache (the chunk index of /configs grows with N)
+     * is capped, so that memory does not depend on N. */
+    H5AC_cache_config_t mdc;
+    memset(&mdc, 0, sizeof mdc);
+    mdc.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    if (H5Fget_mdc_config(f, &mdc) >= 0) {
+        mdc.set_initial_size = 1;
+        mdc.initial_size = 1 << 20;
+        mdc.max_size = 2 << 20;
+        mdc.min_size = 1 << 20;
+        H5Fset_mdc_config(f, &mdc);
+    }
     /* Streamed in blocks of at most ~8 MB of records: memory does not grow
      * with N. */
     long B = (8L << 20) / (R * (long)sizeof(double));

@@ -94,6 +94,8 @@ if [ -w /dev/full ]; then
     expect_rc "stats > /dev/full" 1 sh -c '"$1" stats a.h5 >/dev/full' sh "$MTSI"
     expect_rc "model > /dev/full" 1 sh -c '"$1" model nm.h5 >/dev/full' sh "$MTSI"
     expect_rc "compare > /dev/full" 1 sh -c '"$1" compare a.h5 b.h5 >/dev/full' sh "$MTSI"
+    expect_rc "sweep --list > /dev/full" 1 sh -c '"$1" sweep --m2 -4 --lambda 1 --L 4,8 \
+        --n 10 --dir sw --list >/dev/full' sh "$MTSI"
 else
     echo "SKIP /dev/full cases: /dev/full is not writable here"
 fi

@@ -432,6 +432,7 @@ static int make_path(long T, long L, const char *path)
 
 int main(int argc, char **argv)
 {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (argc >= 4 && !strcmp(argv[1], "--make-mask"))
         return make_mask(atol(argv[2]), argv[3], argc > 4 ? atof(argv[4]) : 1.0);
     if (argc >= 5 && !strcmp(argv[1], "--make-path"))
