@@ -458,6 +458,24 @@ int main(int argc, char **argv)
         if (isds[i])
             ds_mutants(f0, objs[i] + 1);
     H5Fclose(f0);
+    /* The ensemble that once overflowed the readers' size arithmetic: L and
+     * /configs agree on 2^31 sites per side (1.8 KB on disk). */
+    if (crit_class("L") == 'i' && crit_class("configs") == 'D') {
+        char path[4096];
+        hid_t f = next(path, sizeof path);
+        if (f >= 0) {
+            long long L = 1LL << 31;
+            hid_t s1 = H5Screate(H5S_SCALAR);
+            put_attr(f, "L", H5T_NATIVE_LLONG, s1, &L);
+            H5Sclose(s1);
+            hsize_t d[3] = {1, (hsize_t)L, (hsize_t)L};
+            hid_t t = H5Tcopy(H5T_IEEE_F64LE);
+            make_ds(f, "configs", t, 3, d, NULL, 0);
+            H5Tclose(t);
+            H5Fclose(f);
+            emit(path, "must", "huge L %s%s", "2^31 with /configs [1, 2^31, 2^31]", "");
+        }
+    }
     byte_mutants();
     for (int i = 0; i < nobj; i++)
         free(objs[i]);
