@@ -176,9 +176,9 @@ int mtsi_cmd_refine(int argc, char **argv)
                                         chain[i], i);
         }
         if (!rc && mtsi_h5_has_attr(f, "reward_h"))
-            rc = mtsi_h5_attr_get_double(f, "reward_h", &rew_h, what);
+            rc = mtsi_h5_attr_get_finite(f, "reward_h", &rew_h, what);
         if (!rc && mtsi_h5_has_attr(f, "reward_a"))
-            rc = mtsi_h5_attr_get_double(f, "reward_a", &rew_a, what);
+            rc = mtsi_h5_attr_get_finite(f, "reward_a", &rew_a, what);
         if (!rc && isnan(fh))
             rc = read_site_tilt(f, "reward_field", e.V, e.field_h, rew_h, what, &hs);
         if (!rc && isnan(fA))

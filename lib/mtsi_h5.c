@@ -215,6 +215,11 @@ int mtsi_h5_attr_get_double_any(hid_t loc, const char *name, double *v, const ch
 
 int mtsi_h5_attr_get_double(hid_t loc, const char *name, double *v, const char *what)
 {
+    return mtsi_h5_attr_get_double_any(loc, name, v, what);
+}
+
+int mtsi_h5_attr_get_finite(hid_t loc, const char *name, double *v, const char *what)
+{
     double x;
     int rc = mtsi_h5_attr_get_double_any(loc, name, &x, what);
     if (rc)

@@ -25,15 +25,17 @@ int mtsi_h5_attr_set_string(hid_t loc, const char *name, const char *s);
 int mtsi_h5_attr_set_doubles(hid_t loc, const char *name, const double *v, int n);
 /* Typed readers: an MTSI_EINVAL error naming `what` (e.g. the file) and the
  * attribute when it is missing, not a single value, or of the wrong kind:
- *   get_double      a number (integer or float class; a string is refused)
- *                   that is finite;
- *   get_double_any  the same, non-finite values allowed;
+ *   get_double      a number (integer or float class; a string or an array
+ *                   is refused); NaN and inf are passed on (some files
+ *                   store NaN for "unknown");
+ *   get_finite      get_double, and the value must be finite;
  *   get_long        an integer class, or a float holding an exact integer
  *                   (L = 8.0 is 8, L = 8.7 is refused);
  *   get_long_range  get_long with lo <= value <= hi;
  *   get_string      fixed- or variable-length (h5py's default) string;
  *                   copies at most n-1 characters plus NUL. */
 int mtsi_h5_attr_get_double(hid_t loc, const char *name, double *v, const char *what);
+int mtsi_h5_attr_get_finite(hid_t loc, const char *name, double *v, const char *what);
 int mtsi_h5_attr_get_double_any(hid_t loc, const char *name, double *v, const char *what);
 int mtsi_h5_attr_get_long(hid_t loc, const char *name, long *v, const char *what);
 int mtsi_h5_attr_get_long_range(hid_t loc, const char *name, long lo, long hi, long *v,

@@ -113,9 +113,9 @@ static int read_attrs(hid_t f, const char *path, mtsi_analysis_ens *e)
                               path, e->kind);
     if ((rc = mtsi_h5_attr_get_long(f, "L", &e->L, path)) ||
         (rc = mtsi_h5_attr_get_long(f, "dim", &e->dim, path)) ||
-        (rc = mtsi_h5_attr_get_double(f, "chi", &e->chi, path)) ||
-        (rc = mtsi_h5_attr_get_double(f, "kappa", &e->kappa, path)) ||
-        (rc = mtsi_h5_attr_get_double(f, "gamma", &e->gamma, path)))
+        (rc = mtsi_h5_attr_get_finite(f, "chi", &e->chi, path)) ||
+        (rc = mtsi_h5_attr_get_finite(f, "kappa", &e->kappa, path)) ||
+        (rc = mtsi_h5_attr_get_finite(f, "gamma", &e->gamma, path)))
         return rc;
     if (e->dim < 1 || e->dim > MTSI_PHI4_MAXDIM)
         return mtsi_error_set(MTSI_EINVAL, "%s: attribute 'dim' = %ld is not 1, 2 or 3", path,
@@ -127,10 +127,10 @@ static int read_attrs(hid_t f, const char *path, mtsi_analysis_ens *e)
      * observables, only the header. */
     e->field_h = e->quad_a = 0;
     if (mtsi_h5_has_attr(f, "field_h") &&
-        (rc = mtsi_h5_attr_get_double(f, "field_h", &e->field_h, path)))
+        (rc = mtsi_h5_attr_get_finite(f, "field_h", &e->field_h, path)))
         return rc;
     if (mtsi_h5_has_attr(f, "quad_a") &&
-        (rc = mtsi_h5_attr_get_double(f, "quad_a", &e->quad_a, path)))
+        (rc = mtsi_h5_attr_get_finite(f, "quad_a", &e->quad_a, path)))
         return rc;
     e->has_sampler = mtsi_h5_has_attr(f, "sampler") &&
                      !mtsi_h5_attr_get_string(f, "sampler", e->sampler, sizeof e->sampler, path);

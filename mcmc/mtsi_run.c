@@ -723,11 +723,11 @@ int mtsi_run_resume(const char *out, double ckpt_every)
     rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "dim", 1, MTSI_PHI4_MAXDIM, &dim, what);
     rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "L", 2, 1L << 20, &L, what);
     rc = rc ? rc : mtsi_phi4_set_lattice(&cfg.p, (int)dim, L);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "chi", &cfg.p.chi, what);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "kappa", &cfg.p.kappa, what);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "gamma", &cfg.p.gamma, what);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "field_h", &cfg.p.h, what);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "quad_a", &cfg.p.A, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "chi", &cfg.p.chi, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "kappa", &cfg.p.kappa, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "gamma", &cfg.p.gamma, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "field_h", &cfg.p.h, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "quad_a", &cfg.p.A, what);
     rc = rc ? rc : mtsi_h5_attr_get_string(f, "sampler", sname, sizeof sname, what);
     rc = rc ? rc : mtsi_sampler_parse(sname, &cfg.o.kind);
     rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "seed", 0, (long)(~0UL >> 1), &seed, what);
@@ -736,13 +736,13 @@ int mtsi_run_resume(const char *out, double ckpt_every)
     rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "n_chains", 1, cfg.n, &cfg.chains, what);
     rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "therm", 0, BIG, &cfg.therm, what);
     rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "thin", 1, BIG, &cfg.thin, what);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "m0", &cfg.o.m0, what);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "dt", &cfg.o.dt, what);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "eps", &cfg.o.eps, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "m0", &cfg.o.m0, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "dt", &cfg.o.dt, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "eps", &cfg.o.eps, what);
     rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "nleap", 1, 100000, &nleap, what);
     rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "clusters", 0, BIG, &cfg.o.clusters, what);
     rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "tune", 0, 1, &tune, what);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "target_acc", &cfg.o.target_acc, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "target_acc", &cfg.o.target_acc, what);
     if (!rc && mtsi_h5_has(f, "field_site")) {
         h_site = mtsi_malloc((size_t)cfg.p.V * sizeof(double));
         rc = h_site ? read_table(f, "field_site", cfg.p.V, 0, H5T_NATIVE_DOUBLE, h_site, what)
