@@ -637,7 +637,7 @@ int mtsi_cmd_compare(int argc, char **argv)
         if (!rc)
             rc = mtsi_out_commit(tmp, plot);
         if (rc)
-            unlink(tmp);
+            mtsi_out_abort(tmp);
     }
     free(tmp);
     if (!rc) {
@@ -650,9 +650,5 @@ int mtsi_cmd_compare(int argc, char **argv)
     mtsi_analysis_free(&sd[1].e);
     if (rc)
         return mtsi_cli_fail(CMD);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        mtsi_error_set(MTSI_EIO, "cannot write the summary to stdout");
-        return mtsi_cli_fail(CMD);
-    }
-    return 0;
+    return 0; /* stdout is checked (flushed and closed) by main */
 }

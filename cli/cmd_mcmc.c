@@ -217,6 +217,20 @@ int mtsi_cmd_mcmc(int argc, char **argv)
     mtsi_sampler_kind kind;
     if (mtsi_sampler_parse(sampler, &kind))
         return mtsi_cli_fail("mcmc");
+    /* A step the sampler does not use is an error, not silently ignored. */
+    int uses_dt = kind == MTSI_SAMPLER_LANGEVIN || kind == MTSI_SAMPLER_LANGEVIN_EXP ||
+                  kind == MTSI_SAMPLER_MALA;
+    if (!isnan(dt) && !uses_dt)
+        return mtsi_cli_usage_error("mcmc", "--dt: sampler '%s' has no time step (use --eps)",
+                                    sampler);
+    if (!isnan(eps) && uses_dt)
+        return mtsi_cli_usage_error("mcmc", "--eps: sampler '%s' has no leapfrog step (use --dt)",
+                                    sampler);
+    if (nleap > 0 && uses_dt)
+        return mtsi_cli_usage_error("mcmc", "--nleap: sampler '%s' has no leapfrog steps",
+                                    sampler);
+    if (!isnan(target) && !(target > 0 && target < 1))
+        return mtsi_cli_usage_error("mcmc", "--target-acc: must be in (0, 1), got %g", target);
     mtsi_sampler_defaults(&cfg.o, kind, &cfg.p);
     if (!isnan(dt))
         cfg.o.dt = dt;

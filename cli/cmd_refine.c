@@ -57,6 +57,7 @@ static int read_site_tilt(hid_t f, const char *name, long V, double total, doubl
     if (!v)
         return mtsi_error_set(MTSI_ENOMEM, "out of memory");
     int rc = mtsi_h5_read_double(f, name, v, (size_t)V, what);
+    rc = rc ? rc : mtsi_check_finite(v, (size_t)V, what, name);
     double prior = (isfinite(total) ? total : 0) - reward;
     for (long a = 0; !rc && a < V; a++)
         v[a] += prior;
@@ -129,6 +130,13 @@ int mtsi_cmd_refine(int argc, char **argv)
                                     samp);
     if (threads > 0)
         omp_set_num_threads((int)threads);
+    if (!isnan(dt) && kind != MTSI_SAMPLER_MALA)
+        return mtsi_cli_usage_error("refine", "--dt: sampler '%s' has no time step (it uses "
+                                    "--eps)", samp);
+    if (!isnan(eps) && kind == MTSI_SAMPLER_MALA)
+        return mtsi_cli_usage_error("refine", "--eps: sampler 'mala' has no leapfrog step (it "
+                                    "uses --dt)");
+    mtsi_signal_install();
     if (mtsi_in_check(in) || mtsi_out_check(out, force))
         return mtsi_cli_fail("refine");
 
@@ -156,18 +164,23 @@ int mtsi_cmd_refine(int argc, char **argv)
         if (!rc && mtsi_h5_has_attr(f, "sampler"))
             mtsi_h5_attr_get_string(f, "sampler", insampler, sizeof insampler, what);
         if (!rc && mtsi_h5_has_attr(f, "n_chains"))
-            mtsi_h5_attr_get_long(f, "n_chains", &nchains, what);
+            rc = mtsi_h5_attr_get_long_range(f, "n_chains", 1, e.n, &nchains, what);
         if (nchains < 1 || nchains > e.n || e.n % nchains != 0)
             nchains = 1;
         if (!rc && mtsi_h5_has(f, "chain")) {
             chain = malloc((size_t)e.n * sizeof(long));
             rc = chain ? mtsi_h5_read_long(f, "chain", chain, (size_t)e.n, what)
                        : mtsi_error_set(MTSI_ENOMEM, "out of memory");
+            for (long i = 0; !rc && i < e.n; i++)
+                if (chain[i] < 0 || (i > 0 && chain[i] < chain[i - 1]))
+                    rc = mtsi_error_set(MTSI_EINVAL, "%s: /chain is not a non-decreasing "
+                                        "list of chain numbers (value %ld at %ld)", what,
+                                        chain[i], i);
         }
         if (!rc && mtsi_h5_has_attr(f, "reward_h"))
-            mtsi_h5_attr_get_double(f, "reward_h", &rew_h, what);
+            rc = mtsi_h5_attr_get_finite(f, "reward_h", &rew_h, what);
         if (!rc && mtsi_h5_has_attr(f, "reward_a"))
-            mtsi_h5_attr_get_double(f, "reward_a", &rew_a, what);
+            rc = mtsi_h5_attr_get_finite(f, "reward_a", &rew_a, what);
         if (!rc && isnan(fh))
             rc = read_site_tilt(f, "reward_field", e.V, e.field_h, rew_h, what, &hs);
         if (!rc && isnan(fA))
@@ -244,14 +257,14 @@ int mtsi_cmd_refine(int argc, char **argv)
             if (As)
                 rc |= mtsi_h5_write_double(f, "reward_quad", 1, &dv, As);
             if (rc)
-                rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
+                rc = mtsi_out_write_error(out);
             if (H5Fclose(f) < 0 && !rc)
-                rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
+                rc = mtsi_out_write_error(out);
         }
         if (!rc)
             rc = mtsi_out_commit(tmp, out);
-        else if (tmp)
-            unlink(tmp);
+        else
+            mtsi_out_abort(tmp);
     }
     free(tmp);
     free(cl);

@@ -1,5 +1,6 @@
 /* `mtsi`: git-style dispatcher to subcommands. */
 #include "config.h"
+#include "mtsi_cli.h"
 #include "mtsi_cmd.h"
 
 #include <stdio.h>
@@ -45,7 +46,18 @@ int mtsi_cmd_wants_help(int argc, char **argv)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* Every command's standard output is checked at the end (a full disk or
+ * /dev/full must not exit 0): the status becomes 1 with one line. */
+static int finish(const char *cmd, int status)
+{
+    if (mtsi_stdout_close()) {
+        mtsi_cli_fail(cmd);
+        return status ? status : 1;
+    }
+    return status;
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -53,15 +65,20 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(stdout);
-        return 0;
+        return finish("--help", 0);
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
         printf("mtsi %s\n", PACKAGE_VERSION);
-        return 0;
+        return finish("--version", 0);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
+            return finish(commands[i].name, commands[i].run(argc - 1, argv + 1));
     fprintf(stderr, "mtsi: unknown command '%s' (see 'mtsi --help')\n", argv[1]);
     return 2;
+}
+
+int main(int argc, char **argv)
+{
+    return dispatch(argc, argv);
 }

@@ -3,6 +3,7 @@
 #include "mtsi_err.h"
 
 #include <errno.h>
+#include <ctype.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <math.h>
@@ -13,15 +14,32 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Strict syntax shared by both parsers: no leading blank (strto* would
+ * skip it), no hexadecimal ("0x1p3"), nothing after the number. */
+static int plain_syntax(const char *s)
+{
+    if (!s || !*s || isspace((unsigned char)s[0]))
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (*p == 'x' || *p == 'X')
+            return 0;
+    return 1;
+}
+
 int mtsi_parse_double(const char *opt, const char *s, double *out)
 {
     char *end = NULL;
-    if (!s || !*s)
-        return mtsi_error_set(MTSI_EINVAL, "%s: expected a number, got ''", opt);
+    if (!plain_syntax(s))
+        return mtsi_error_set(MTSI_EINVAL, "%s: expected a decimal number, got '%s'", opt,
+                              s ? s : "");
     errno = 0;
     double v = strtod(s, &end);
-    if (errno == ERANGE || *end != '\0' || end == s)
-        return mtsi_error_set(MTSI_EINVAL, "%s: expected a number, got '%s'", opt, s);
+    if (*end != '\0' || end == s)
+        return mtsi_error_set(MTSI_EINVAL, "%s: expected a decimal number, got '%s'", opt, s);
+    /* Overflow is refused; underflow (|v| below the smallest double, e.g.
+     * 1e-999) is accepted as the nearest double, 0 or subnormal. */
+    if (errno == ERANGE && fabs(v) > 1.0)
+        return mtsi_error_set(MTSI_EINVAL, "%s: '%s' is too large for a double", opt, s);
     *out = v;
     return MTSI_OK;
 }
@@ -39,11 +57,13 @@ int mtsi_parse_finite(const char *opt, const char *s, double *out)
 int mtsi_parse_long(const char *opt, const char *s, long *out)
 {
     char *end = NULL;
-    if (!s || !*s)
-        return mtsi_error_set(MTSI_EINVAL, "%s: expected an integer, got ''", opt);
+    if (!plain_syntax(s))
+        return mtsi_error_set(MTSI_EINVAL, "%s: expected an integer, got '%s'", opt, s ? s : "");
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno == ERANGE || *end != '\0' || end == s)
+    if (errno == ERANGE)
+        return mtsi_error_set(MTSI_EINVAL, "%s: '%s' is out of range", opt, s);
+    if (*end != '\0' || end == s)
         return mtsi_error_set(MTSI_EINVAL, "%s: expected an integer, got '%s'", opt, s);
     *out = v;
     return MTSI_OK;
@@ -69,7 +89,9 @@ int mtsi_cli_fail(const char *cmd)
     fprintf(stderr, "mtsi %s: %s\n", cmd, (m && *m) ? m : "failed");
     if (code == MTSI_EINTR)
         return 130;
-    return code == MTSI_EINVAL || code == MTSI_EIO ? 2 : 1;
+    /* 2: bad input (a value, a file, a shape: the message names it);
+     * 1: a genuine failure (I/O such as a full disk, memory, a bug). */
+    return code == MTSI_EINVAL ? 2 : 1;
 }
 
 int mtsi_cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -99,86 +121,6 @@ char *mtsi_cli_command_line(int argc, char **argv)
     }
     return s;
 }
-
-static int dir_writable(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return 0;
-    const char *dir = dirname(copy);
-    int ok = access(dir, W_OK | X_OK) == 0;
-    free(copy);
-    return ok;
-}
-
-int mtsi_out_check(const char *path, int force)
-{
-    struct stat st;
-    if (!path || !*path)
-        return mtsi_error_set(MTSI_EINVAL, "no output file given (--out)");
-    if (stat(path, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return mtsi_error_set(MTSI_EINVAL, "output '%s' is a directory", path);
-        if (!force)
-            return mtsi_error_set(MTSI_EINVAL,
-                                  "output '%s' exists; use --force to replace it", path);
-    }
-    if (!dir_writable(path))
-        return mtsi_error_set(MTSI_EIO, "cannot write output '%s': directory is not writable or does not exist",
-                              path);
-    return MTSI_OK;
-}
-
-char *mtsi_out_tmpname(const char *path)
-{
-    size_t n = strlen(path) + 32;
-    char *s = mtsi_malloc(n);
-    if (s)
-        snprintf(s, n, "%s.tmp-%ld", path, (long)getpid());
-    return s;
-}
-
-int mtsi_out_commit(const char *tmp, const char *path)
-{
-    if (rename(tmp, path) != 0)
-        return mtsi_error_set(MTSI_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
-                              strerror(errno));
-    return MTSI_OK;
-}
-
-int mtsi_in_check(const char *path)
-{
-    struct stat st;
-    if (!path || !*path)
-        return mtsi_error_set(MTSI_EINVAL, "no input file given");
-    if (stat(path, &st) != 0)
-        return mtsi_error_set(MTSI_EINVAL, "cannot open '%s': %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return mtsi_error_set(MTSI_EINVAL, "'%s' is a directory, not a file", path);
-    if (access(path, R_OK) != 0)
-        return mtsi_error_set(MTSI_EINVAL, "cannot read '%s': %s", path, strerror(errno));
-    return MTSI_OK;
-}
-
-static volatile sig_atomic_t signal_flag;
-
-static void on_signal(int sig)
-{
-    signal_flag = sig;
-}
-
-void mtsi_signal_install(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
-int mtsi_signal_pending(void) { return signal_flag != 0; }
-void mtsi_signal_reset(void) { signal_flag = 0; }
 
 double mtsi_wtime(void)
 {

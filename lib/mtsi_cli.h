@@ -32,20 +32,8 @@ int mtsi_cli_option_error(const char *cmd, int ch, char **argv);
 /* argv joined by spaces (malloc'd), stored in file attributes. */
 char *mtsi_cli_command_line(int argc, char **argv);
 
-/* Output safety. mtsi_out_check refuses an existing path unless force, and
- * a path whose directory is not writable. The temporary name is
- * "<path>.tmp-<pid>" in the same directory so that rename() is atomic. */
-int mtsi_out_check(const char *path, int force);
-char *mtsi_out_tmpname(const char *path);
-int mtsi_out_commit(const char *tmp, const char *path);
-/* An input file must exist and be readable. */
-int mtsi_in_check(const char *path);
-
-/* SIGINT/SIGTERM set a flag; long loops poll it and checkpoint. */
-void mtsi_signal_install(void);
-int mtsi_signal_pending(void);
-/* For tests: clear the flag. */
-void mtsi_signal_reset(void);
+/* Output and input rules, signals: see mtsi_out.h. */
+#include "mtsi_out.h"
 
 /* Progress line on stderr, shown only when stderr is a terminal (or when
  * MTSI_PROGRESS=1), at most a few times per second. */

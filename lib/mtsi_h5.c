@@ -1,11 +1,25 @@
 #include "config.h"
 #include "mtsi_h5.h"
 #include "mtsi_err.h"
+#include "mtsi_out.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* HDF5 1.10 keeps a file whose H5Fclose failed (a full disk) half-closed
+ * and crashes on it in its own atexit handler. mtsi closes every file it
+ * opens and checks the result, so the library's exit handler has nothing
+ * to do: it is never registered (this runs before any other HDF5 call). */
+__attribute__((constructor)) static void mtsi_h5_no_atexit(void)
+{
+    H5dont_atexit();
+}
 
 void mtsi_h5_quiet(void)
 {
@@ -20,18 +34,29 @@ hid_t mtsi_h5_create(const char *path)
 {
     mtsi_h5_quiet();
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0)
-        mtsi_error_set(MTSI_EIO, "cannot create HDF5 file '%s'", path);
+    if (f < 0) {
+        char user[4096];
+        mtsi_out_write_error(mtsi_out_user_path(path, user, sizeof user));
+    }
     return f;
 }
 
 static hid_t open_mode(const char *path, unsigned mode)
 {
     mtsi_h5_quiet();
-    if (access(path, R_OK) != 0) {
+    struct stat st;
+    if (stat(path, &st) != 0 || access(path, R_OK) != 0) {
         mtsi_error_set(MTSI_EINVAL, "cannot open '%s': no such readable file", path);
         return -1;
     }
+    /* A FIFO would block H5Fis_hdf5 forever; a directory or device is no
+     * HDF5 file either. */
+    if (!S_ISREG(st.st_mode)) {
+        mtsi_error_set(MTSI_EINVAL, "'%s' is not a regular file", path);
+        return -1;
+    }
+    if (mtsi_in_register(path))
+        return -1;
     htri_t is = H5Fis_hdf5(path);
     if (is <= 0) {
         mtsi_error_set(MTSI_EINVAL, "'%s' is not an HDF5 file", path);
@@ -122,51 +147,152 @@ int mtsi_h5_attr_set_string(hid_t loc, const char *name, const char *str)
     return rc;
 }
 
-static int attr_read(hid_t loc, const char *name, hid_t mtype, void *v, const char *what)
+/* Opens a scalar (one-element) attribute and returns its class, or sets an
+ * error naming `what` and returns H5T_NO_CLASS. */
+static H5T_class_t attr_open1(hid_t loc, const char *name, const char *what, hid_t *a)
 {
-    if (H5Aexists(loc, name) <= 0)
-        return mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' is missing (not an mtsi file?)",
-                              what, name);
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (a < 0)
-        return mtsi_error_set(MTSI_EINVAL, "%s: cannot open attribute '%s'", what, name);
-    hid_t sp = H5Aget_space(a);
-    hssize_t np = H5Sget_simple_extent_npoints(sp);
-    H5Sclose(sp);
+    *a = -1;
+    if (H5Aexists(loc, name) <= 0) {
+        mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' is missing (not an mtsi file?)", what,
+                       name);
+        return H5T_NO_CLASS;
+    }
+    *a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (*a < 0) {
+        mtsi_error_set(MTSI_EINVAL, "%s: cannot open attribute '%s'", what, name);
+        return H5T_NO_CLASS;
+    }
+    hid_t sp = H5Aget_space(*a);
+    hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    if (sp >= 0)
+        H5Sclose(sp);
+    hid_t t = H5Aget_type(*a);
+    H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    if (t >= 0)
+        H5Tclose(t);
+    if (np != 1 || c == H5T_NO_CLASS) {
+        mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' must be a single value (it has %lld)",
+                       what, name, (long long)np);
+        H5Aclose(*a);
+        *a = -1;
+        return H5T_NO_CLASS;
+    }
+    return c;
+}
+
+static int attr_number(hid_t loc, const char *name, double *v, long long *iv, int *is_int,
+                       const char *what)
+{
+    hid_t a;
+    H5T_class_t c = attr_open1(loc, name, what, &a);
+    if (c == H5T_NO_CLASS)
+        return MTSI_EINVAL;
     herr_t e = -1;
-    if (np == 1)
-        e = H5Aread(a, mtype, v);
+    if (c == H5T_INTEGER) {
+        e = H5Aread(a, H5T_NATIVE_LLONG, iv);
+        *v = (double)*iv;
+        *is_int = 1;
+    } else if (c == H5T_FLOAT) {
+        e = H5Aread(a, H5T_NATIVE_DOUBLE, v);
+        *is_int = 0;
+    } else {
+        H5Aclose(a);
+        return mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' is not a number (HDF5 class %d)",
+                              what, name, (int)c);
+    }
     H5Aclose(a);
     if (e < 0)
-        return mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' has the wrong type or shape",
-                              what, name);
+        return mtsi_error_set(MTSI_EINVAL, "%s: cannot read attribute '%s'", what, name);
     return MTSI_OK;
+}
+
+int mtsi_h5_attr_get_double_any(hid_t loc, const char *name, double *v, const char *what)
+{
+    long long iv;
+    int isint;
+    return attr_number(loc, name, v, &iv, &isint, what);
 }
 
 int mtsi_h5_attr_get_double(hid_t loc, const char *name, double *v, const char *what)
 {
-    return attr_read(loc, name, H5T_NATIVE_DOUBLE, v, what);
+    return mtsi_h5_attr_get_double_any(loc, name, v, what);
+}
+
+int mtsi_h5_attr_get_finite(hid_t loc, const char *name, double *v, const char *what)
+{
+    double x;
+    int rc = mtsi_h5_attr_get_double_any(loc, name, &x, what);
+    if (rc)
+        return rc;
+    if (!isfinite(x))
+        return mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' is not finite (%g)", what, name, x);
+    *v = x;
+    return MTSI_OK;
 }
 
 int mtsi_h5_attr_get_long(hid_t loc, const char *name, long *v, const char *what)
 {
-    return attr_read(loc, name, H5T_NATIVE_LONG, v, what);
+    double x;
+    long long iv = 0;
+    int isint = 0;
+    int rc = attr_number(loc, name, &x, &iv, &isint, what);
+    if (rc)
+        return rc;
+    if (!isint) {
+        /* An integer stored as a float is accepted only when exact. */
+        if (!isfinite(x) || x != floor(x) || fabs(x) >= 9.2e18)
+            return mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' = %g is not an integer", what,
+                                  name, x);
+        iv = (long long)x;
+    }
+    *v = (long)iv;
+    return MTSI_OK;
+}
+
+int mtsi_h5_attr_get_long_range(hid_t loc, const char *name, long lo, long hi, long *v,
+                                const char *what)
+{
+    long x;
+    int rc = mtsi_h5_attr_get_long(loc, name, &x, what);
+    if (rc)
+        return rc;
+    if (x < lo || x > hi)
+        return mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' = %ld is outside [%ld, %ld]", what,
+                              name, x, lo, hi);
+    *v = x;
+    return MTSI_OK;
 }
 
 int mtsi_h5_attr_get_string(hid_t loc, const char *name, char *buf, size_t n, const char *what)
 {
-    if (H5Aexists(loc, name) <= 0)
-        return mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' is missing (not an mtsi file?)",
-                              what, name);
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t a;
+    H5T_class_t c = attr_open1(loc, name, what, &a);
+    if (c == H5T_NO_CLASS)
+        return MTSI_EINVAL;
+    if (c != H5T_STRING) {
+        H5Aclose(a);
+        return mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' is not a string", what, name);
+    }
     hid_t ft = H5Aget_type(a);
     int rc = MTSI_OK;
-    if (H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) > 0) {
-        rc = mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' is not a fixed-length string", what,
-                            name);
+    if (H5Tis_variable_str(ft) > 0) {
+        /* h5py's default for str attributes */
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(ft));
+        char *p = NULL;
+        if (H5Aread(a, mt, &p) < 0 || !p) {
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: cannot read attribute '%s'", what, name);
+        } else {
+            snprintf(buf, n, "%s", p);
+            hid_t sp = H5Screate(H5S_SCALAR);
+            H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &p);
+            H5Sclose(sp);
+        }
+        H5Tclose(mt);
     } else {
         size_t sz = H5Tget_size(ft);
-        char *tmp = mtsi_calloc(sz + 1, 1);
+        char *tmp = sz < ((size_t)1 << 24) ? mtsi_calloc(sz + 1, 1) : NULL;
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, sz + 1);
         if (!tmp || H5Aread(a, mt, tmp) < 0) {
@@ -180,6 +306,71 @@ int mtsi_h5_attr_get_string(hid_t loc, const char *name, char *buf, size_t n, co
     H5Tclose(ft);
     H5Aclose(a);
     return rc;
+}
+
+int mtsi_checked_count(int rank, const hsize_t *dims, size_t elsize, size_t *count,
+                       const char *what, const char *name)
+{
+    uint64_t n = 1;
+    int over = 0;
+    for (int d = 0; d < rank; d++) {
+        if (dims[d] != 0 && n > MTSI_H5_MAX_ELEMENTS / dims[d])
+            over = 1;
+        else
+            n *= dims[d];
+    }
+    if (!over && n > MTSI_H5_MAX_ELEMENTS)
+        over = 1;
+    if (!over && elsize && n > SIZE_MAX / elsize)
+        over = 1;
+    if (over) {
+        char shape[256];
+        size_t k = 0;
+        shape[0] = '\0';
+        for (int d = 0; d < rank && k < sizeof shape - 24; d++)
+            k += (size_t)snprintf(shape + k, sizeof shape - k, "%s%llu", d ? ", " : "",
+                                  (unsigned long long)dims[d]);
+        return mtsi_error_set(MTSI_EINVAL, "%s: %s has shape [%s], more than the %llu elements "
+                              "allowed per dataset", what, name, shape,
+                              (unsigned long long)MTSI_H5_MAX_ELEMENTS);
+    }
+    *count = (size_t)n;
+    return MTSI_OK;
+}
+
+int mtsi_h5_shape_checked(hid_t loc, const char *name, hsize_t *dims, int maxrank, size_t elsize,
+                          size_t *count, const char *what)
+{
+    int r = mtsi_h5_shape(loc, name, dims, maxrank, what);
+    if (r < 0)
+        return r;
+    if (mtsi_checked_count(r, dims, elsize, count, what, name))
+        return -MTSI_EINVAL;
+    return r;
+}
+
+int mtsi_h5_is_float(hid_t loc, const char *name, const char *what)
+{
+    hid_t ds = mtsi_h5_has(loc, name) ? H5Dopen2(loc, name, H5P_DEFAULT) : -1;
+    if (ds < 0)
+        return mtsi_error_set(MTSI_EINVAL, "%s: dataset '%s' is missing", what, name);
+    hid_t t = H5Dget_type(ds);
+    int ok = t >= 0 && H5Tget_class(t) == H5T_FLOAT;
+    if (t >= 0)
+        H5Tclose(t);
+    H5Dclose(ds);
+    if (!ok)
+        return mtsi_error_set(MTSI_EINVAL, "%s: dataset '%s' is not floating-point", what, name);
+    return MTSI_OK;
+}
+
+int mtsi_check_finite(const double *x, size_t n, const char *what, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return mtsi_error_set(MTSI_EINVAL, "%s: %s has a non-finite value (%g) at element %zu",
+                                  what, name, x[i], i);
+    return MTSI_OK;
 }
 
 int mtsi_h5_group(hid_t loc, const char *name)

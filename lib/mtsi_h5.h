@@ -23,14 +23,44 @@ int mtsi_h5_attr_set_double(hid_t loc, const char *name, double v);
 int mtsi_h5_attr_set_long(hid_t loc, const char *name, long v);
 int mtsi_h5_attr_set_string(hid_t loc, const char *name, const char *s);
 int mtsi_h5_attr_set_doubles(hid_t loc, const char *name, const double *v, int n);
-/* Readers set an MTSI_EINVAL error naming `what` (e.g. the file) when the
- * attribute is missing or of the wrong kind. */
+/* Typed readers: an MTSI_EINVAL error naming `what` (e.g. the file) and the
+ * attribute when it is missing, not a single value, or of the wrong kind:
+ *   get_double      a number (integer or float class; a string or an array
+ *                   is refused); NaN and inf are passed on (some files
+ *                   store NaN for "unknown");
+ *   get_finite      get_double, and the value must be finite;
+ *   get_long        an integer class, or a float holding an exact integer
+ *                   (L = 8.0 is 8, L = 8.7 is refused);
+ *   get_long_range  get_long with lo <= value <= hi;
+ *   get_string      fixed- or variable-length (h5py's default) string;
+ *                   copies at most n-1 characters plus NUL. */
 int mtsi_h5_attr_get_double(hid_t loc, const char *name, double *v, const char *what);
+int mtsi_h5_attr_get_finite(hid_t loc, const char *name, double *v, const char *what);
+int mtsi_h5_attr_get_double_any(hid_t loc, const char *name, double *v, const char *what);
 int mtsi_h5_attr_get_long(hid_t loc, const char *name, long *v, const char *what);
 /* Exactly n floating-point values. */
 int mtsi_h5_attr_get_doubles(hid_t loc, const char *name, double *v, int n, const char *what);
 /* Copies at most n-1 characters plus NUL. */
+int mtsi_h5_attr_get_long_range(hid_t loc, const char *name, long lo, long hi, long *v,
+                                const char *what);
 int mtsi_h5_attr_get_string(hid_t loc, const char *name, char *buf, size_t n, const char *what);
+
+/* The size limit of every dataset mtsi reads: 2^32 elements (32 GiB of
+ * doubles). A file declaring more is bad input, refused before any
+ * allocation, whatever memory the machine has. */
+#define MTSI_H5_MAX_ELEMENTS (1ULL << 32)
+/* Product of dims[0..rank) with overflow detection: *count = elements, and
+ * count * elsize fits in size_t; otherwise MTSI_EINVAL "WHAT: NAME has
+ * shape [..], more than the 4294967296 elements allowed per dataset". */
+int mtsi_checked_count(int rank, const hsize_t *dims, size_t elsize, size_t *count,
+                       const char *what, const char *name);
+/* mtsi_h5_shape + mtsi_checked_count: returns the rank (>= 0) or < 0. */
+int mtsi_h5_shape_checked(hid_t loc, const char *name, hsize_t *dims, int maxrank, size_t elsize,
+                          size_t *count, const char *what);
+/* MTSI_OK if dataset name is of a floating-point type, else MTSI_EINVAL. */
+int mtsi_h5_is_float(hid_t loc, const char *name, const char *what);
+/* MTSI_OK if x[0..n) are finite, else MTSI_EINVAL naming the first bad one. */
+int mtsi_check_finite(const double *x, size_t n, const char *what, const char *name);
 
 /* Whole datasets. rank/dims give the shape; groups in the name must exist
  * (mtsi_h5_group makes them). */

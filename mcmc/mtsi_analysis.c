@@ -125,9 +125,9 @@ static int read_attrs(hid_t f, const char *path, mtsi_analysis_ens *e)
     }
     if ((rc = mtsi_h5_attr_get_long(f, "L", &e->L, path)) ||
         (rc = mtsi_h5_attr_get_long(f, "dim", &e->dim, path)) ||
-        (rc = mtsi_h5_attr_get_double(f, "chi", &e->chi, path)) ||
-        (rc = mtsi_h5_attr_get_double(f, "kappa", &e->kappa, path)) ||
-        (rc = mtsi_h5_attr_get_double(f, "gamma", &e->gamma, path)))
+        (rc = mtsi_h5_attr_get_finite(f, "chi", &e->chi, path)) ||
+        (rc = mtsi_h5_attr_get_finite(f, "kappa", &e->kappa, path)) ||
+        (rc = mtsi_h5_attr_get_finite(f, "gamma", &e->gamma, path)))
         return rc;
     if (e->dim < 1 || e->dim > MTSI_PHI4_MAXDIM)
         return mtsi_error_set(MTSI_EINVAL, "%s: attribute 'dim' = %ld is not 1, 2 or 3", path,
@@ -139,10 +139,10 @@ static int read_attrs(hid_t f, const char *path, mtsi_analysis_ens *e)
      * observables, only the header. */
     e->field_h = e->quad_a = 0;
     if (mtsi_h5_has_attr(f, "field_h") &&
-        (rc = mtsi_h5_attr_get_double(f, "field_h", &e->field_h, path)))
+        (rc = mtsi_h5_attr_get_finite(f, "field_h", &e->field_h, path)))
         return rc;
     if (mtsi_h5_has_attr(f, "quad_a") &&
-        (rc = mtsi_h5_attr_get_double(f, "quad_a", &e->quad_a, path)))
+        (rc = mtsi_h5_attr_get_finite(f, "quad_a", &e->quad_a, path)))
         return rc;
     e->has_sampler = mtsi_h5_has_attr(f, "sampler") &&
                      !mtsi_h5_attr_get_string(f, "sampler", e->sampler, sizeof e->sampler, path);
@@ -167,6 +167,9 @@ static int check_configs(hid_t f, const char *path, mtsi_analysis_ens *e)
         if (dims[d] != (hsize_t)e->L)
             return mtsi_error_set(MTSI_EINVAL, "%s: /configs axis %d has length %llu, expected L = "
                                   "%ld", path, d, (unsigned long long)dims[d], e->L);
+    size_t count;
+    if (mtsi_checked_count(r, dims, sizeof(double), &count, path, "/configs"))
+        return MTSI_EINVAL;
     hid_t ds = H5Dopen2(f, "configs", H5P_DEFAULT);
     if (ds < 0)
         return mtsi_error_set(MTSI_EINVAL, "%s: cannot open /configs", path);
@@ -340,6 +343,20 @@ static int cfg_read(cfg_reader *r, const char *path, long i, double *phi)
     return MTSI_OK;
 }
 
+static int check_configs_finite(hid_t f, const char *path, const mtsi_analysis_ens *e)
+{
+    double *phi = mtsi_malloc((size_t)e->V * sizeof *phi);
+    if (!phi)
+        return MTSI_ENOMEM;
+    cfg_reader rd;
+    int rc = cfg_open(f, path, e, &rd);
+    for (long i = 0; i < e->n && !rc; i++)
+        rc = cfg_read(&rd, path, i, phi);
+    cfg_close(&rd);
+    free(phi);
+    return rc;
+}
+
 /* No /observables (a "data" file): measure every configuration, reading
  * one at a time so that memory stays O(V). */
 static int compute_observables(hid_t f, const char *path, int flags, mtsi_analysis_ens *e)
@@ -397,10 +414,15 @@ int mtsi_analysis_load(const char *path, int flags, mtsi_analysis_ens *e)
         rc = MTSI_ENOMEM;
         goto done;
     }
-    if (mtsi_h5_has(f, "observables"))
+    if (mtsi_h5_has(f, "observables")) {
         rc = read_observables(f, path, flags, e);
-    else
+        /* stored observables do not vouch for /configs: every value is
+         * still checked (one configuration at a time) */
+        if (!rc)
+            rc = check_configs_finite(f, path, e);
+    } else {
         rc = compute_observables(f, path, flags, e);
+    }
 done:
     H5Fclose(f);
     return rc;

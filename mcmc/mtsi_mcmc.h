@@ -57,7 +57,10 @@ void mtsi_chain_free(mtsi_chain *c);
 
 /* One update: a Langevin/MALA step, an HMC trajectory, or a cluster sweep
  * followed by an FA-HMC trajectory. Returns 1 if the proposal was accepted
- * (always 1 for the unadjusted Langevin samplers). No allocation. */
+ * (always 1 for the unadjusted Langevin samplers). No allocation.
+ * Returns -1 when a pending signal (mtsi_signal_pending) cut a long update
+ * (many clusters, a very long trajectory) short: the chain's state is then
+ * partial and the caller restores the state it saved before the update. */
 int mtsi_chain_update(mtsi_chain *c);
 /* Step-size adaptation during thermalisation: call after each update with
  * the update count so far; adjusts every `window` updates by a

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "mtsi_mcmc.h"
 #include "mtsi_err.h"
+#include "mtsi_out.h"
 
 #include <omp.h>
 #include <stdlib.h>
@@ -31,7 +32,11 @@ int mtsi_refine(const mtsi_phi4_params *p, const mtsi_sampler_opts *o, long n, d
     if (!c)
         return mtsi_error_code() ? mtsi_error_code() : MTSI_ENOMEM;
     for (long k = 1; k <= pilot; k++) {
-        mtsi_chain_update(c);
+        if (mtsi_signal_pending() || mtsi_chain_update(c) < 0) {
+            mtsi_chain_free(c);
+            return mtsi_error_set(MTSI_EINTR, "interrupted by signal %d during the pilot run",
+                                  mtsi_signal_pending());
+        }
         mtsi_chain_tune(c, k);
     }
     mtsi_chain_state s0;
@@ -43,6 +48,7 @@ int mtsi_refine(const mtsi_phi4_params *p, const mtsi_sampler_opts *o, long n, d
     fixed.tune = 0;
     long acc = 0, prop = 0;
     int rc = MTSI_OK;
+    volatile int stop = 0; /* a signal: the remaining work is skipped */
 #pragma omp parallel reduction(+ : acc, prop)
     {
         mtsi_chain *w = mtsi_chain_new(p, &fixed, seed, 0, NULL);
@@ -52,14 +58,15 @@ int mtsi_refine(const mtsi_phi4_params *p, const mtsi_sampler_opts *o, long n, d
         }
 #pragma omp for schedule(dynamic, 1)
         for (long i = 0; i < n; i++) {
-            if (!w)
+            if (!w || stop)
                 continue;
             mtsi_chain_state s = s0;
             mtsi_rng_seed(&s.rng, seed, (uint64_t)i);
             s.acc = s.prop = s.tune_acc = s.tune_prop = 0;
             mtsi_chain_set_state(w, &s, x + i * V);
-            for (long k = 0; k < updates; k++)
-                mtsi_chain_update(w);
+            for (long k = 0; k < updates && !stop; k++)
+                if (mtsi_signal_pending() || mtsi_chain_update(w) < 0)
+                    stop = 1;
             memcpy(x + i * V, mtsi_chain_field(w), (size_t)V * sizeof(double));
             long a, q;
             mtsi_chain_acceptance(w, &a, &q);
@@ -70,5 +77,8 @@ int mtsi_refine(const mtsi_phi4_params *p, const mtsi_sampler_opts *o, long n, d
     }
     st->acc = acc;
     st->prop = prop;
+    if (!rc && stop)
+        rc = mtsi_error_set(MTSI_EINTR, "interrupted by signal %d: nothing written",
+                            mtsi_signal_pending());
     return rc;
 }

@@ -12,11 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define NOBS 7
 static const char *obs_names[NOBS] = {"m", "abs_m", "m2", "m4", "energy", "ghat0", "ghat1"};
-static const char CKPT_MARK[] = "mtsi-mcmc-checkpoint-1";
+static const char CKPT_MARK[] = "mtsi-mcmc-checkpoint-2";
 
 long mtsi_run_chain_share(long n, long chains, long c)
 {
@@ -32,9 +33,28 @@ typedef struct {
     mtsi_chain **ch;
     mtsi_phi4_meas **meas;
     double **recbuf;
+    double **backup;      /* field before the current update */
     long *updates, *saved, *base;
+    uint64_t *hash;       /* per chain: hash of its records in OUT.part */
+    int progress_ckpt;    /* a checkpoint with saved records exists */
     char sampler_name[32];
 } run;
+
+/* Hash of a chain's records, in order: a checkpoint stores it, --resume
+ * recomputes it from OUT.part, so a truncated, edited or randomised
+ * OUT.part is refused instead of being assembled. */
+static uint64_t hash_update(uint64_t h, const double *x, long n)
+{
+    for (long i = 0; i < n; i++) {
+        uint64_t w;
+        memcpy(&w, &x[i], sizeof w);
+        h ^= w;
+        h *= 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    return h;
+}
+#define HASH0 0xcbf29ce484222325ULL
 
 static void run_free(run *r)
 {
@@ -47,6 +67,11 @@ static void run_free(run *r)
     if (r->recbuf)
         for (long c = 0; c < r->cfg.chains; c++)
             free(r->recbuf[c]);
+    if (r->backup)
+        for (long c = 0; c < r->cfg.chains; c++)
+            free(r->backup[c]);
+    free(r->backup);
+    free(r->hash);
     if (r->fd >= 0)
         close(r->fd);
     free(r->ch);
@@ -94,7 +119,10 @@ static int run_setup(run *r, const mtsi_run_cfg *cfg)
     r->updates = calloc((size_t)C, sizeof(long));
     r->saved = calloc((size_t)C, sizeof(long));
     r->base = calloc((size_t)C, sizeof(long));
-    if (!r->ch || !r->meas || !r->recbuf || !r->updates || !r->saved || !r->base)
+    r->backup = calloc((size_t)C, sizeof *r->backup);
+    r->hash = calloc((size_t)C, sizeof *r->hash);
+    if (!r->ch || !r->meas || !r->recbuf || !r->updates || !r->saved || !r->base || !r->backup ||
+        !r->hash)
         return mtsi_error_set(MTSI_ENOMEM, "out of memory for %ld chains", C);
     long b = 0;
     for (long c = 0; c < C; c++) {
@@ -105,7 +133,9 @@ static int run_setup(run *r, const mtsi_run_cfg *cfg)
             return mtsi_error_code() ? mtsi_error_code() : MTSI_EFAIL;
         r->meas[c] = mtsi_phi4_meas_new(&cfg->p);
         r->recbuf[c] = malloc((size_t)r->rec * sizeof(double));
-        if (!r->meas[c] || !r->recbuf[c])
+        r->backup[c] = malloc((size_t)r->V * sizeof(double));
+        r->hash[c] = HASH0;
+        if (!r->meas[c] || !r->recbuf[c] || !r->backup[c])
             return mtsi_error_set(MTSI_ENOMEM, "out of memory for chain %ld", c);
     }
     snprintf(r->sampler_name, sizeof r->sampler_name, "%s", mtsi_sampler_name(cfg->o.kind));
@@ -155,7 +185,7 @@ static int checkpoint_write(run *r)
     const long C = r->cfg.chains, V = r->V;
     /* Records must be on disk before the checkpoint that counts them. */
     if (r->fd >= 0 && fdatasync(r->fd) != 0)
-        return mtsi_error_set(MTSI_EIO, "cannot sync '%s': %s", r->part, strerror(errno));
+        return mtsi_error_errno(MTSI_EIO, errno, "cannot write '%s'", r->part);
     char *tmp = mtsi_out_tmpname(r->ckpt);
     if (!tmp)
         return MTSI_ENOMEM;
@@ -203,20 +233,35 @@ static int checkpoint_write(run *r)
         rc |= mtsi_h5_write_double(f, "state_d", 2, d2, dv);
         d2[1] = 7;
         rc |= mtsi_h5_write_long(f, "state_l", 2, d2, lv);
+        hsize_t dc = (hsize_t)C;
+        rc |= mtsi_h5_write_u64(f, "part_hash", 1, &dc, (const unsigned long long *)r->hash);
     }
     free(fields);
     free(rs);
     free(dv);
     free(lv);
     if (H5Fclose(f) < 0 && !rc)
-        rc = mtsi_error_set(MTSI_EIO, "cannot close checkpoint '%s'", tmp);
+        rc = 1;
     if (rc) {
-        unlink(tmp);
+        if (rc != MTSI_ENOMEM)
+            mtsi_out_write_error(r->ckpt);
+        mtsi_out_abort(tmp);
         free(tmp);
         return mtsi_error_code() ? mtsi_error_code() : MTSI_EIO;
     }
     rc = mtsi_out_commit(tmp, r->ckpt);
     free(tmp);
+    if (!rc) {
+        long saved = 0;
+        for (long c = 0; c < C; c++)
+            saved += r->saved[c];
+        if (saved > 0 && !r->progress_ckpt) {
+            /* resumable from now on: no longer removed on failure */
+            r->progress_ckpt = 1;
+            mtsi_out_keep(r->part);
+            mtsi_out_keep(r->ckpt);
+        }
+    }
     return rc;
 }
 
@@ -238,16 +283,36 @@ static hid_t make_ds(hid_t f, const char *name, int rank, const hsize_t *dims, c
 static int assemble(run *r)
 {
     const mtsi_run_cfg *cfg = &r->cfg;
-    const long N = cfg->n, V = r->V, L = cfg->p.L, C = cfg->chains;
+    const long N = cfg->n, V = r->V, L = cfg->p.L, C = cfg->chains, R = r->rec;
     const int dim = cfg->p.dim;
     char *tmp = mtsi_out_tmpname(r->out);
     if (!tmp)
-        return MTSI_ENOMEM;
+        return mtsi_error_code();
     hid_t f = mtsi_h5_create(tmp);
     if (f < 0) {
+        mtsi_out_abort(tmp);
         free(tmp);
-        return MTSI_EIO;
+        return mtsi_out_write_error(r->out);
     }
+    /* HDF5's metadata cache (the chunk index of /configs grows with N)
+     * is capped, so that memory does not depend on N. */
+    H5AC_cache_config_t mdc;
+    memset(&mdc, 0, sizeof mdc);
+    mdc.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    if (H5Fget_mdc_config(f, &mdc) >= 0) {
+        mdc.set_initial_size = 1;
+        mdc.initial_size = 1 << 20;
+        mdc.max_size = 2 << 20;
+        mdc.min_size = 1 << 20;
+        H5Fset_mdc_config(f, &mdc);
+    }
+    /* Streamed in blocks of at most ~8 MB of records: memory does not grow
+     * with N. */
+    long B = (8L << 20) / (R * (long)sizeof(double));
+    if (B < 1)
+        B = 1;
+    if (B > N)
+        B = N;
     int rc = mtsi_h5_attr_set_string(f, "kind", "mcmc");
     rc |= write_settings(f, cfg, r->cmdline);
     hsize_t dims[1 + MTSI_PHI4_MAXDIM], chunk[1 + MTSI_PHI4_MAXDIM];
@@ -263,86 +328,133 @@ static int assemble(run *r)
     hid_t dobs[NOBS];
     hsize_t n1 = (hsize_t)N;
     for (int i = 0; i < NOBS; i++)
-        dobs[i] = make_ds(gobs, obs_names[i], 1, &n1, NULL);
+        dobs[i] = gobs >= 0 ? make_ds(gobs, obs_names[i], 1, &n1, NULL) : -1;
     hsize_t dG[2] = {(hsize_t)N, (hsize_t)L}, cG[2] = {(hsize_t)(N < 1024 ? N : 1024), (hsize_t)L};
-    hid_t dg = make_ds(gobs, "G", 2, dG, cG);
-    double *obs = malloc((size_t)N * NOBS * sizeof(double));
-    double *G = malloc((size_t)N * L * sizeof(double));
-    double *buf = malloc((size_t)r->rec * sizeof(double));
-    long *chain = malloc((size_t)N * sizeof(long));
-    if (dcfg < 0 || gobs < 0 || dg < 0 || !obs || !G || !buf || !chain)
-        rc = 1;
-    hid_t fsp = dcfg >= 0 ? H5Dget_space(dcfg) : -1;
-    hsize_t cnt[1 + MTSI_PHI4_MAXDIM];
-    cnt[0] = 1;
-    for (int d = 0; d < dim; d++)
-        cnt[1 + d] = (hsize_t)L;
-    hid_t msp = H5Screate_simple(1 + dim, cnt, NULL);
-    for (long i = 0; i < N && !rc; i++) {
-        ssize_t got = pread(r->fd, buf, (size_t)r->rec * sizeof(double),
-                            (off_t)i * r->rec * (off_t)sizeof(double));
-        if (got != (ssize_t)(r->rec * sizeof(double))) {
-            rc = mtsi_error_set(MTSI_EIO, "'%s' is shorter than its checkpoint says", r->part);
+    hid_t dg = gobs >= 0 ? make_ds(gobs, "G", 2, dG, cG) : -1;
+    hid_t dch = -1;
+    {
+        hid_t sp = H5Screate_simple(1, &n1, NULL);
+        hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        H5Pset_obj_track_times(dcpl, 0);
+        dch = H5Dcreate2(f, "chain", H5T_STD_I64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        H5Pclose(dcpl);
+        H5Sclose(sp);
+    }
+    double *buf = malloc((size_t)B * (size_t)R * sizeof(double));
+    double *cb = malloc((size_t)B * (size_t)V * sizeof(double));
+    double *obs = malloc((size_t)B * NOBS * sizeof(double));
+    double *G = malloc((size_t)B * (size_t)L * sizeof(double));
+    long *chain = malloc((size_t)B * sizeof(long));
+    int bad = dcfg < 0 || gobs < 0 || dg < 0 || dch < 0 || rc;
+    for (int i = 0; i < NOBS; i++)
+        bad |= dobs[i] < 0;
+    if (!buf || !cb || !obs || !G || !chain)
+        rc = mtsi_error_set(MTSI_ENOMEM, "out of memory assembling '%s'", r->out);
+    else if (bad)
+        rc = mtsi_out_write_error(r->out);
+    long c = 0;
+    for (long i0 = 0; i0 < N && !rc; i0 += B) {
+        long b = N - i0 < B ? N - i0 : B;
+        if ((i0 / B) % 64 == 63 && mtsi_signal_pending()) {
+            rc = mtsi_error_set(MTSI_EINTR, "interrupted while assembling '%s': nothing written; "
+                                "'mtsi mcmc --resume --out %s' assembles it again", r->out,
+                                r->out);
             break;
         }
-        hsize_t start[1 + MTSI_PHI4_MAXDIM] = {(hsize_t)i};
-        H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, cnt, NULL);
-        if (H5Dwrite(dcfg, H5T_NATIVE_DOUBLE, msp, fsp, H5P_DEFAULT, buf) < 0)
-            rc = 1;
-        for (int k = 0; k < NOBS; k++)
-            obs[k * N + i] = buf[V + k];
-        memcpy(G + i * L, buf + V + NOBS, (size_t)L * sizeof(double));
+        rc = mtsi_pread_all(r->fd, buf, (size_t)b * (size_t)R * sizeof(double),
+                            (long long)i0 * R * (long long)sizeof(double), r->part);
+        if (rc)
+            break;
+        for (long j = 0; j < b && !rc; j++) {
+            const double *rec = buf + (size_t)j * (size_t)R;
+            for (long k = 0; k < R; k++)
+                if (!isfinite(rec[k])) {
+                    rc = mtsi_error_set(MTSI_EINVAL, "'%s': record %ld has a non-finite value",
+                                        r->part, i0 + j);
+                    break;
+                }
+            memcpy(cb + (size_t)j * (size_t)V, rec, (size_t)V * sizeof(double));
+            for (int k = 0; k < NOBS; k++)
+                obs[(size_t)k * (size_t)b + (size_t)j] = rec[V + k];
+            memcpy(G + (size_t)j * (size_t)L, rec + V + NOBS, (size_t)L * sizeof(double));
+            while (c + 1 < C && i0 + j >= r->base[c + 1])
+                c++;
+            chain[j] = c;
+        }
+        if (rc)
+            break;
+        hsize_t start[1 + MTSI_PHI4_MAXDIM] = {(hsize_t)i0}, cnt[1 + MTSI_PHI4_MAXDIM];
+        cnt[0] = (hsize_t)b;
+        for (int d = 0; d < dim; d++)
+            cnt[1 + d] = (hsize_t)L;
+        herr_t e = 0;
+        hid_t fs = H5Dget_space(dcfg), ms = H5Screate_simple(1 + dim, cnt, NULL);
+        e |= H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL);
+        e |= H5Dwrite(dcfg, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, cb);
+        H5Sclose(ms);
+        H5Sclose(fs);
+        hsize_t s1 = (hsize_t)i0, c1 = (hsize_t)b;
+        ms = H5Screate_simple(1, &c1, NULL);
+        for (int k = 0; k < NOBS; k++) {
+            fs = H5Dget_space(dobs[k]);
+            e |= H5Sselect_hyperslab(fs, H5S_SELECT_SET, &s1, NULL, &c1, NULL);
+            e |= H5Dwrite(dobs[k], H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, obs + (size_t)k * (size_t)b);
+            H5Sclose(fs);
+        }
+        fs = H5Dget_space(dch);
+        e |= H5Sselect_hyperslab(fs, H5S_SELECT_SET, &s1, NULL, &c1, NULL);
+        e |= H5Dwrite(dch, H5T_NATIVE_LONG, ms, fs, H5P_DEFAULT, chain);
+        H5Sclose(fs);
+        H5Sclose(ms);
+        hsize_t s2[2] = {(hsize_t)i0, 0}, c2[2] = {(hsize_t)b, (hsize_t)L};
+        fs = H5Dget_space(dg);
+        ms = H5Screate_simple(2, c2, NULL);
+        e |= H5Sselect_hyperslab(fs, H5S_SELECT_SET, s2, NULL, c2, NULL);
+        e |= H5Dwrite(dg, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, G);
+        H5Sclose(ms);
+        H5Sclose(fs);
+        if (e < 0)
+            rc = mtsi_out_write_error(r->out);
     }
-    for (long c = 0; c < C; c++)
-        for (long j = 0; j < mtsi_run_chain_share(N, C, c); j++)
-            chain[r->base[c] + j] = c;
-    for (int k = 0; k < NOBS && !rc; k++)
-        if (H5Dwrite(dobs[k], H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, obs + k * N) < 0)
-            rc = 1;
-    if (!rc && H5Dwrite(dg, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, G) < 0)
-        rc = 1;
     if (!rc) {
-        hsize_t dc = (hsize_t)N;
-        rc |= mtsi_h5_write_long(f, "chain", 1, &dc, chain);
         double *acc = malloc((size_t)C * sizeof(double)), *step = malloc((size_t)C * sizeof(double));
         if (acc && step) {
-            for (long c = 0; c < C; c++) {
+            for (long k = 0; k < C; k++) {
                 long a, p;
-                mtsi_chain_acceptance(r->ch[c], &a, &p);
-                acc[c] = p ? (double)a / (double)p : 0.0;
-                step[c] = mtsi_chain_step_size(r->ch[c]);
+                mtsi_chain_acceptance(r->ch[k], &a, &p);
+                acc[k] = p ? (double)a / (double)p : 0.0;
+                step[k] = mtsi_chain_step_size(r->ch[k]);
             }
-            rc |= mtsi_h5_attr_set_doubles(f, "acceptance", acc, (int)C);
-            rc |= mtsi_h5_attr_set_doubles(f, "step_final", step, (int)C);
+            if (mtsi_h5_attr_set_doubles(f, "acceptance", acc, (int)C) ||
+                mtsi_h5_attr_set_doubles(f, "step_final", step, (int)C))
+                rc = mtsi_out_write_error(r->out);
         } else
-            rc = 1;
+            rc = mtsi_error_set(MTSI_ENOMEM, "out of memory");
         free(acc);
         free(step);
     }
-    H5Sclose(msp);
-    if (fsp >= 0)
-        H5Sclose(fsp);
     for (int i = 0; i < NOBS; i++)
         if (dobs[i] >= 0)
             H5Dclose(dobs[i]);
     if (dg >= 0)
         H5Dclose(dg);
+    if (dch >= 0)
+        H5Dclose(dch);
     if (dcfg >= 0)
         H5Dclose(dcfg);
     if (gobs >= 0)
         H5Gclose(gobs);
+    free(buf);
+    free(cb);
     free(obs);
     free(G);
-    free(buf);
     free(chain);
-    if (H5Fclose(f) < 0)
-        rc = 1;
+    if (H5Fclose(f) < 0 && !rc)
+        rc = mtsi_out_write_error(r->out);
     if (rc) {
-        unlink(tmp);
+        mtsi_out_abort(tmp);
         free(tmp);
-        if (!mtsi_error_code())
-            mtsi_error_set(MTSI_EIO, "cannot write '%s'", r->out);
-        return mtsi_error_code();
+        return rc;
     }
     rc = mtsi_out_commit(tmp, r->out);
     free(tmp);
@@ -358,12 +470,28 @@ static int chain_round(run *r, long c, long budget)
     const mtsi_run_cfg *cfg = &r->cfg;
     mtsi_chain *ch = r->ch[c];
     const long target = mtsi_run_chain_share(cfg->n, cfg->chains, c);
-    const long V = r->V, L = cfg->p.L;
+    const long V = r->V;
     for (long k = 0; k < budget && r->saved[c] < target; k++) {
         if (mtsi_signal_pending())
             break;
-        mtsi_chain_update(ch);
+        /* An update cut short by a signal is undone, so that the
+         * checkpoint holds the state between two updates (bitwise resume). */
+        mtsi_chain_state s0;
+        mtsi_chain_get_state(ch, &s0);
+        memcpy(r->backup[c], mtsi_chain_field(ch), (size_t)V * sizeof(double));
+        if (mtsi_chain_update(ch) < 0) {
+            mtsi_chain_set_state(ch, &s0, r->backup[c]);
+            break;
+        }
         long u = ++r->updates[c];
+        const double *phi = mtsi_chain_field(ch);
+        for (long a = 0; a < V; a++)
+            if (!isfinite(phi[a]))
+                return mtsi_error_set(MTSI_EINVAL,
+                                      "chain %ld became non-finite at update %ld (sampler %s, "
+                                      "step %g): the step is too large for this model; use a "
+                                      "smaller --dt or --eps",
+                                      c, u, r->sampler_name, mtsi_chain_step_size(ch));
         if (u <= cfg->therm) {
             mtsi_chain_tune(ch, u);
             continue;
@@ -371,19 +499,24 @@ static int chain_round(run *r, long c, long budget)
         if ((u - cfg->therm) % cfg->thin != 0)
             continue;
         double *rec = r->recbuf[c];
-        const double *phi = mtsi_chain_field(ch);
         mtsi_phi4_obs o;
         memcpy(rec, phi, (size_t)V * sizeof(double));
         mtsi_phi4_meas_run(r->meas[c], phi, &o, rec + V + NOBS);
         double ov[NOBS] = {o.m, o.abs_m, o.m2, o.m4, o.energy, o.ghat0, o.ghat1};
         memcpy(rec + V, ov, sizeof ov);
-        off_t off = (off_t)(r->base[c] + r->saved[c]) * r->rec * (off_t)sizeof(double);
+        for (int i = 0; i < NOBS; i++)
+            if (!isfinite(ov[i]))
+                return mtsi_error_set(MTSI_EINVAL, "chain %ld: observable '%s' is not finite at "
+                                      "update %ld (sampler %s, step %g)", c, obs_names[i], u,
+                                      r->sampler_name, mtsi_chain_step_size(ch));
+        long long off = (long long)(r->base[c] + r->saved[c]) * r->rec * (long long)sizeof(double);
         size_t len = (size_t)r->rec * sizeof(double);
-        if (pwrite(r->fd, rec, len, off) != (ssize_t)len)
-            return mtsi_error_set(MTSI_EIO, "cannot write '%s': %s", r->part, strerror(errno));
+        int rc = mtsi_pwrite_all(r->fd, rec, len, off, r->part);
+        if (rc)
+            return rc;
+        r->hash[c] = hash_update(r->hash[c], rec, r->rec);
         r->saved[c]++;
     }
-    (void)L;
     return MTSI_OK;
 }
 
@@ -455,22 +588,47 @@ static int run_loop(run *r)
     }
     mtsi_progress_free(pg);
     free(warned);
-    if (rc)
-        return rc;
-    rc = assemble(r);
+    /* The last records are counted by a checkpoint before the assembly,
+     * so a failed assembly (a full disk) can be resumed. */
+    if (!rc)
+        rc = checkpoint_write(r);
+    if (!rc)
+        rc = assemble(r);
     if (!rc) {
         unlink(r->part);
         unlink(r->ckpt);
+        mtsi_out_keep(r->part);
+        mtsi_out_keep(r->ckpt);
+    } else if (rc == MTSI_EINTR) {
+        mtsi_out_keep(r->part);
+        mtsi_out_keep(r->ckpt);
+    } else if (r->progress_ckpt && rc != MTSI_EINVAL) {
+        /* e.g. a full disk after real progress: keep what can be resumed */
+        const char *m = mtsi_error_msg();
+        rc = mtsi_error_set(rc, "%s; the run's checkpoint '%s' is kept: 'mtsi mcmc --resume "
+                            "--out %s' continues it once the cause is fixed (or delete '%s' and "
+                            "'%s')", m, r->ckpt, r->out, r->part, r->ckpt);
+    } else {
+        unlink(r->part);
+        unlink(r->ckpt);
+        mtsi_out_keep(r->part);
+        mtsi_out_keep(r->ckpt);
     }
     return rc;
 }
 
 static int open_part(run *r, int create)
 {
-    r->fd = open(r->part, create ? (O_RDWR | O_CREAT | O_TRUNC) : O_RDWR, 0644);
+    r->fd = open(r->part, create ? (O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC) : (O_RDWR | O_CLOEXEC),
+                 0644);
     if (r->fd < 0)
-        return mtsi_error_set(create ? MTSI_EIO : MTSI_EINVAL, "cannot open '%s': %s", r->part,
-                              strerror(errno));
+        return mtsi_error_errno(create ? MTSI_EIO : MTSI_EINVAL, errno, "cannot open '%s'",
+                                r->part);
+    if (!create) {
+        struct stat st;
+        if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode))
+            return mtsi_error_set(MTSI_EINVAL, "'%s' is not a regular file", r->part);
+    }
     return MTSI_OK;
 }
 
@@ -495,76 +653,114 @@ int mtsi_run_mcmc(const mtsi_run_cfg *cfg)
                                 "--resume or start over with --force",
                                 r.ckpt);
         else if ((rc = open_part(&r, 1)) == MTSI_OK) {
+            /* OUT.part and OUT.ckpt are removed on failure until a
+             * checkpoint with progress makes them worth resuming. */
+            mtsi_out_track(r.part);
+            mtsi_out_track(r.ckpt);
             unlink(r.ckpt);
-            rc = run_loop(&r);
+            /* A checkpoint from the start: OUT.part never exists without
+             * one, even after kill -9. */
+            rc = checkpoint_write(&r);
+            if (!rc)
+                rc = run_loop(&r);
         }
     }
     run_free(&r);
+    mtsi_out_release(cfg->out); /* a sweep runs many in one process */
     return rc;
+}
+
+static int read_table(hid_t f, const char *name, long rows, long cols, hid_t kind, void *data,
+                      const char *what)
+{
+    hsize_t d[3];
+    int rk = mtsi_h5_shape(f, name, d, 3, what);
+    if (rk < 0)
+        return mtsi_error_code();
+    if (rk != (cols ? 2 : 1) || d[0] != (hsize_t)rows || (cols && d[1] != (hsize_t)cols))
+        return mtsi_error_set(MTSI_EINVAL, "%s: dataset '%s' has the wrong shape (expected [%ld%s])",
+                              what, name, rows, cols ? ", ..." : "");
+    size_t n = (size_t)rows * (size_t)(cols ? cols : 1);
+    if (kind == H5T_NATIVE_DOUBLE)
+        return mtsi_h5_read_double(f, name, data, n, what);
+    if (kind == H5T_NATIVE_LONG)
+        return mtsi_h5_read_long(f, name, data, n, what);
+    return mtsi_h5_read_u64(f, name, data, n, what);
 }
 
 int mtsi_run_resume(const char *out, double ckpt_every)
 {
+    /* The lock first: nobody else may touch OUT.part while it is checked. */
+    int rc = mtsi_out_check(out, 1);
+    if (rc)
+        return rc;
     char *ck = strcat2(out, ".ckpt");
     if (!ck)
         return MTSI_ENOMEM;
-    int rc = mtsi_in_check(ck);
-    hid_t f = rc ? -1 : mtsi_h5_open(ck);
     char what[600];
     snprintf(what, sizeof what, "checkpoint '%s'", ck);
+    if (access(ck, F_OK) != 0) {
+        rc = mtsi_error_set(MTSI_EINVAL, "--resume: '%s' has no checkpoint ('%s' does not exist)",
+                            out, ck);
+        free(ck);
+        return rc;
+    }
+    rc = mtsi_in_check(ck);
+    hid_t f = rc ? -1 : mtsi_h5_open(ck);
     free(ck);
-    if (rc)
-        return mtsi_error_set(MTSI_EINVAL, "--resume: no checkpoint for '%s' (%s)", out,
-                              mtsi_error_msg());
     if (f < 0)
-        return MTSI_EINVAL;
+        return mtsi_error_code() ? mtsi_error_code() : MTSI_EINVAL;
     char mark[64] = "", sname[32] = "", cmd[4096] = "";
     mtsi_run_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
     long dim = 0, L = 0, seed = 0, nleap = 0, tune = 0;
     double *h_site = NULL, *A_site = NULL;
+    const long BIG = 1L << 50;
     rc = mtsi_h5_attr_get_string(f, "mtsi_checkpoint", mark, sizeof mark, what);
     if (!rc && strcmp(mark, CKPT_MARK))
-        rc = mtsi_error_set(MTSI_EINVAL, "%s: unknown checkpoint version '%s'", what, mark);
-    rc = rc ? rc : mtsi_h5_attr_get_long(f, "dim", &dim, what);
-    rc = rc ? rc : mtsi_h5_attr_get_long(f, "L", &L, what);
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: checkpoint version '%s' is not '%s' (written by "
+                            "another mtsi version?)", what, mark, CKPT_MARK);
+    rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "dim", 1, MTSI_PHI4_MAXDIM, &dim, what);
+    rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "L", 2, 1L << 20, &L, what);
     rc = rc ? rc : mtsi_phi4_set_lattice(&cfg.p, (int)dim, L);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "chi", &cfg.p.chi, what);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "kappa", &cfg.p.kappa, what);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "gamma", &cfg.p.gamma, what);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "field_h", &cfg.p.h, what);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "quad_a", &cfg.p.A, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "chi", &cfg.p.chi, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "kappa", &cfg.p.kappa, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "gamma", &cfg.p.gamma, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "field_h", &cfg.p.h, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "quad_a", &cfg.p.A, what);
     rc = rc ? rc : mtsi_h5_attr_get_string(f, "sampler", sname, sizeof sname, what);
     rc = rc ? rc : mtsi_sampler_parse(sname, &cfg.o.kind);
-    rc = rc ? rc : mtsi_h5_attr_get_long(f, "seed", &seed, what);
+    rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "seed", 0, (long)(~0UL >> 1), &seed, what);
     rc = rc ? rc : mtsi_h5_attr_get_string(f, "command_line", cmd, sizeof cmd, what);
-    rc = rc ? rc : mtsi_h5_attr_get_long(f, "n", &cfg.n, what);
-    rc = rc ? rc : mtsi_h5_attr_get_long(f, "n_chains", &cfg.chains, what);
-    rc = rc ? rc : mtsi_h5_attr_get_long(f, "therm", &cfg.therm, what);
-    rc = rc ? rc : mtsi_h5_attr_get_long(f, "thin", &cfg.thin, what);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "m0", &cfg.o.m0, what);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "dt", &cfg.o.dt, what);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "eps", &cfg.o.eps, what);
-    rc = rc ? rc : mtsi_h5_attr_get_long(f, "nleap", &nleap, what);
-    rc = rc ? rc : mtsi_h5_attr_get_long(f, "clusters", &cfg.o.clusters, what);
-    rc = rc ? rc : mtsi_h5_attr_get_long(f, "tune", &tune, what);
-    rc = rc ? rc : mtsi_h5_attr_get_double(f, "target_acc", &cfg.o.target_acc, what);
-    if (!rc && (cfg.chains < 1 || cfg.n < cfg.chains || cfg.thin < 1 || cfg.therm < 0))
-        rc = mtsi_error_set(MTSI_EINVAL, "%s: inconsistent run settings", what);
+    rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "n", 1, BIG, &cfg.n, what);
+    rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "n_chains", 1, cfg.n, &cfg.chains, what);
+    rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "therm", 0, BIG, &cfg.therm, what);
+    rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "thin", 1, BIG, &cfg.thin, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "m0", &cfg.o.m0, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "dt", &cfg.o.dt, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "eps", &cfg.o.eps, what);
+    rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "nleap", 1, 100000, &nleap, what);
+    rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "clusters", 0, BIG, &cfg.o.clusters, what);
+    rc = rc ? rc : mtsi_h5_attr_get_long_range(f, "tune", 0, 1, &tune, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(f, "target_acc", &cfg.o.target_acc, what);
     if (!rc && mtsi_h5_has(f, "field_site")) {
-        h_site = malloc((size_t)cfg.p.V * sizeof(double));
-        rc = h_site ? mtsi_h5_read_double(f, "field_site", h_site, (size_t)cfg.p.V, what)
+        h_site = mtsi_malloc((size_t)cfg.p.V * sizeof(double));
+        rc = h_site ? read_table(f, "field_site", cfg.p.V, 0, H5T_NATIVE_DOUBLE, h_site, what)
                     : MTSI_ENOMEM;
+        rc = rc ? rc : mtsi_check_finite(h_site, (size_t)cfg.p.V, what, "field_site");
         cfg.p.h_site = h_site;
     }
     if (!rc && mtsi_h5_has(f, "quad_site")) {
-        A_site = malloc((size_t)cfg.p.V * sizeof(double));
-        rc = A_site ? mtsi_h5_read_double(f, "quad_site", A_site, (size_t)cfg.p.V, what)
+        A_site = mtsi_malloc((size_t)cfg.p.V * sizeof(double));
+        rc = A_site ? read_table(f, "quad_site", cfg.p.V, 0, H5T_NATIVE_DOUBLE, A_site, what)
                     : MTSI_ENOMEM;
+        rc = rc ? rc : mtsi_check_finite(A_site, (size_t)cfg.p.V, what, "quad_site");
         cfg.p.A_site = A_site;
     }
     cfg.o.nleap = (int)nleap;
     cfg.o.tune = (int)tune;
+    if (!rc && (mtsi_phi4_validate(&cfg.p) || mtsi_sampler_validate(&cfg.o, &cfg.p)))
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: invalid settings (%s)", what, mtsi_error_msg());
     cfg.seed = (uint64_t)seed;
     cfg.out = out;
     cfg.force = 1;
@@ -574,62 +770,94 @@ int mtsi_run_resume(const char *out, double ckpt_every)
     memset(&r, 0, sizeof r);
     r.fd = -1;
     if (!rc)
-        rc = mtsi_out_check(out, 1);
-    if (!rc)
         rc = run_setup(&r, &cfg);
     const long C = cfg.chains, V = cfg.p.V;
     double *fields = NULL, *dv = NULL;
-    unsigned long long *rs = NULL;
+    unsigned long long *rs = NULL, *ph = NULL;
     long *lv = NULL;
     if (!rc) {
-        fields = malloc((size_t)(C * V) * sizeof(double));
-        rs = malloc((size_t)C * 4 * sizeof *rs);
-        dv = malloc((size_t)C * 6 * sizeof(double));
-        lv = malloc((size_t)C * 7 * sizeof(long));
-        if (!fields || !rs || !dv || !lv)
-            rc = mtsi_error_set(MTSI_ENOMEM, "out of memory reading %s", what);
+        fields = mtsi_malloc((size_t)C * (size_t)V * sizeof(double));
+        rs = mtsi_malloc((size_t)C * 4 * sizeof *rs);
+        dv = mtsi_malloc((size_t)C * 6 * sizeof(double));
+        lv = mtsi_malloc((size_t)C * 7 * sizeof(long));
+        ph = mtsi_malloc((size_t)C * sizeof *ph);
+        if (!fields || !rs || !dv || !lv || !ph)
+            rc = MTSI_ENOMEM;
     }
-    rc = rc ? rc : mtsi_h5_read_double(f, "fields", fields, (size_t)(C * V), what);
-    rc = rc ? rc : mtsi_h5_read_u64(f, "rng", rs, (size_t)C * 4, what);
-    rc = rc ? rc : mtsi_h5_read_double(f, "state_d", dv, (size_t)C * 6, what);
-    rc = rc ? rc : mtsi_h5_read_long(f, "state_l", lv, (size_t)C * 7, what);
-    H5Fclose(f);
-    if (!rc) {
-        for (long c = 0; c < C; c++) {
-            mtsi_chain_state s;
-            memset(&s, 0, sizeof s);
-            for (int i = 0; i < 4; i++)
-                s.rng.s[i] = rs[c * 4 + i];
-            s.rng.spare = dv[c * 6 + 0];
-            s.step = dv[c * 6 + 1];
-            s.cluster_sites = dv[c * 6 + 2];
-            s.cluster_count = dv[c * 6 + 3];
-            s.ncl = (long)dv[c * 6 + 4];
-            s.rng.has_spare = (int)lv[c * 7 + 0];
-            s.acc = lv[c * 7 + 1];
-            s.prop = lv[c * 7 + 2];
-            s.tune_acc = lv[c * 7 + 3];
-            s.tune_prop = lv[c * 7 + 4];
-            r.updates[c] = lv[c * 7 + 5];
-            r.saved[c] = lv[c * 7 + 6];
-            if (r.saved[c] < 0 || r.saved[c] > mtsi_run_chain_share(cfg.n, C, c) ||
-                r.updates[c] < 0) {
-                rc = mtsi_error_set(MTSI_EINVAL, "%s: inconsistent chain counters", what);
-                break;
-            }
-            mtsi_chain_set_state(r.ch[c], &s, fields + c * V);
+    rc = rc ? rc : read_table(f, "fields", C, V, H5T_NATIVE_DOUBLE, fields, what);
+    rc = rc ? rc : mtsi_check_finite(fields, (size_t)C * (size_t)V, what, "fields");
+    rc = rc ? rc : read_table(f, "rng", C, 4, H5T_NATIVE_ULLONG, rs, what);
+    rc = rc ? rc : read_table(f, "state_d", C, 6, H5T_NATIVE_DOUBLE, dv, what);
+    rc = rc ? rc : mtsi_check_finite(dv, (size_t)C * 6, what, "state_d");
+    rc = rc ? rc : read_table(f, "state_l", C, 7, H5T_NATIVE_LONG, lv, what);
+    rc = rc ? rc : read_table(f, "part_hash", C, 0, H5T_NATIVE_ULLONG, ph, what);
+    if (H5Fclose(f) < 0 && !rc)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: cannot close it", what);
+    for (long c = 0; c < C && !rc; c++) {
+        mtsi_chain_state s;
+        memset(&s, 0, sizeof s);
+        for (int i = 0; i < 4; i++)
+            s.rng.s[i] = rs[c * 4 + i];
+        s.rng.spare = dv[c * 6 + 0];
+        s.step = dv[c * 6 + 1];
+        s.cluster_sites = dv[c * 6 + 2];
+        s.cluster_count = dv[c * 6 + 3];
+        s.ncl = (long)dv[c * 6 + 4];
+        s.rng.has_spare = (int)lv[c * 7 + 0];
+        s.acc = lv[c * 7 + 1];
+        s.prop = lv[c * 7 + 2];
+        s.tune_acc = lv[c * 7 + 3];
+        s.tune_prop = lv[c * 7 + 4];
+        r.updates[c] = lv[c * 7 + 5];
+        r.saved[c] = lv[c * 7 + 6];
+        long can_save = r.updates[c] > cfg.therm ? (r.updates[c] - cfg.therm) / cfg.thin : 0;
+        if ((s.rng.s[0] | s.rng.s[1] | s.rng.s[2] | s.rng.s[3]) == 0 ||
+            (lv[c * 7 + 0] != 0 && lv[c * 7 + 0] != 1) || !(s.step > 0) || s.acc < 0 ||
+            s.prop < s.acc || s.tune_acc < 0 || s.tune_prop < s.tune_acc ||
+            s.cluster_sites < 0 || s.cluster_count < 0 || dv[c * 6 + 4] < 0 ||
+            dv[c * 6 + 4] > 1e15 || r.updates[c] < 0 || r.saved[c] < 0 ||
+            r.saved[c] > mtsi_run_chain_share(cfg.n, C, c) || r.saved[c] > can_save) {
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: inconsistent state of chain %ld (corrupt "
+                                "checkpoint; start over with --force)", what, c);
+            break;
         }
+        mtsi_chain_set_state(r.ch[c], &s, fields + c * V);
+        r.hash[c] = HASH0;
+    }
+    if (!rc)
+        rc = open_part(&r, 0);
+    /* Every record the checkpoint counts must be in OUT.part, finite and
+     * exactly as written (its hash). */
+    for (long c = 0; c < C && !rc; c++) {
+        uint64_t h = HASH0;
+        double *rec = r.recbuf[c];
+        for (long j = 0; j < r.saved[c] && !rc; j++) {
+            long long off = (long long)(r.base[c] + j) * r.rec * (long long)sizeof(double);
+            rc = mtsi_pread_all(r.fd, rec, (size_t)r.rec * sizeof(double), off, r.part);
+            if (rc)
+                rc = mtsi_error_set(MTSI_EINVAL, "'%s' is shorter than its checkpoint says "
+                                    "(chain %ld, record %ld); start over with --force", r.part, c,
+                                    j);
+            else
+                h = hash_update(h, rec, r.rec);
+        }
+        if (!rc && h != (uint64_t)ph[c])
+            rc = mtsi_error_set(MTSI_EINVAL, "'%s' does not match its checkpoint (chain %ld's "
+                                "records were changed); start over with --force", r.part, c);
+        r.hash[c] = h;
     }
     free(fields);
     free(rs);
     free(dv);
     free(lv);
-    if (!rc)
-        rc = open_part(&r, 0);
-    if (!rc)
+    free(ph);
+    if (!rc) {
+        r.progress_ckpt = 1; /* existing files: kept on failure, as they were */
         rc = run_loop(&r);
+    }
     run_free(&r);
     free(h_site);
     free(A_site);
+    mtsi_out_release(out);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "mtsi_mcmc.h"
 #include "mtsi_err.h"
+#include "mtsi_out.h"
 
 #include <fftw3.h>
 #include <math.h>
@@ -428,6 +429,13 @@ static int hmc(mtsi_chain *c, int fourier)
     for (long a = 0; a < V; a++)
         c->mom[a] -= 0.5 * eps * c->grad[a];
     for (int s = 0; s < c->o.nleap; s++) {
+        if ((s & 255) == 255 && mtsi_signal_pending()) {
+            /* a very long trajectory: give up this update, field intact */
+            memcpy(c->phi, c->phi0, (size_t)V * sizeof(double));
+            memcpy(c->grad, c->grad0, (size_t)V * sizeof(double));
+            c->S = S0;
+            return -1;
+        }
         const double *v = c->mom;
         if (fourier) {
             filter(c, c->mom, c->Mk, c->vel);
@@ -521,8 +529,13 @@ static long wolff(mtsi_chain *c)
 static int cluster(mtsi_chain *c)
 {
     long n = c->o.clusters > 0 ? c->o.clusters : c->ncl;
-    for (long i = 0; i < n; i++)
+    for (long i = 0; i < n; i++) {
+        /* Many clusters per update: a signal must still be seen promptly.
+         * The caller restores the state it saved before the update. */
+        if ((i & 1023) == 1023 && mtsi_signal_pending())
+            return -1;
         c->cluster_sites += (double)wolff(c);
+    }
     c->cluster_count += (double)n;
     c->cache_ok = 0; /* the field changed outside the HMC cache */
     return hmc(c, 1);

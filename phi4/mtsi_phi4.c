@@ -16,8 +16,9 @@ int mtsi_phi4_set_lattice(mtsi_phi4_params *p, int dim, long L)
         return mtsi_error_set(MTSI_EINVAL, "--L: %ld is too small (need L >= 2)", L);
     long V = 1;
     for (int d = 0; d < dim; d++) {
-        if (V > (1L << 30) / L)
-            return mtsi_error_set(MTSI_EINVAL, "--L: %ld^%d sites is too large", L, dim);
+        if (V > MTSI_PHI4_MAX_SITES / L)
+            return mtsi_error_set(MTSI_EINVAL, "--L: %ld^%d sites is more than the %ld sites "
+                                  "allowed", L, dim, (long)MTSI_PHI4_MAX_SITES);
         V *= L;
     }
     p->dim = dim;

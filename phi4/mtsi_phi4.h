@@ -14,6 +14,9 @@
 #include <stddef.h>
 
 #define MTSI_PHI4_MAXDIM 3
+/* The largest lattice, V = L^dim sites: 2^24 (a 4096^2 or 256^3 lattice;
+ * 128 MB per field). Larger is refused as bad input, never attempted. */
+#define MTSI_PHI4_MAX_SITES (1L << 24)
 
 typedef struct {
     int dim;            /* 1, 2 or 3 */
