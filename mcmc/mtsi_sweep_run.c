@@ -463,6 +463,10 @@ static int generate_point(const sweep_opts *so, const point *pt, mtsi_drift **dr
 {
     if (!*drift && mtsi_model_load(so->model, drift, mi))
         return mtsi_error_code() ? mtsi_error_code() : MTSI_EINVAL;
+    if (!mtsi_shape_is_lattice(&mi->shape, NULL, NULL))
+        return mtsi_error_set(MTSI_EINVAL,
+                              "--model '%s' is for %s data; a sweep samples phi4 lattices",
+                              so->model, mi->shape.kind);
     const long V = pt->p.V, n = so->gen_n;
     mtsi_reward rw = {pt->rh, pt->rA, NULL, NULL};
     mtsi_integrate_opts io;
