@@ -3,6 +3,7 @@
 #include "mtsi_cli.h"
 #include "mtsi_cmd.h"
 #include "mtsi_err.h"
+#include "mtsi_mpi.h"
 #include "mtsi_train.h"
 
 #include <getopt.h>
@@ -60,6 +61,12 @@ static const char usage_text[] =
     "  --checkpoint-every N  steps between checkpoints (default 500; 0: only at\n"
     "                      the end and on SIGINT/SIGTERM)\n"
     "  --quiet             no summary line at the end\n"
+    "\n"
+    "\n"
+    "With MPI (configure --with-mpi; run under mpirun or srun) each batch is split\n"
+    "over the R ranks (B divisible by R) and their gradients summed: the same\n"
+    "training as one process up to float rounding; rank 0 writes MODEL.h5, and a\n"
+    "checkpoint resumes only under the same R.\n"
     "\n"
     "SIGINT/SIGTERM write the checkpoint and exit with status 130. See mtsi-train(1).\n";
 
@@ -237,12 +244,22 @@ static int apply(mtsi_train_cfg *c, const given *g, long *threads)
     }
 }
 
-int mtsi_cmd_train(int argc, char **argv)
+static int g_rank = 0;
+
+/* Errors on stderr from rank 0 only (every rank reaches the same verdict
+ * on bad input; a rank that fails alone prints its own message). */
+static int fail(void)
 {
-    if (mtsi_cmd_wants_help(argc, argv)) {
-        fputs(usage_text, stdout);
-        return 0;
-    }
+    if (g_rank == 0)
+        return mtsi_cli_fail("train");
+    int code = mtsi_error_code();
+    return code == MTSI_EINTR ? 130 : code == MTSI_EINVAL ? 2 : 1;
+}
+
+#define usage_error(...) (g_rank == 0 ? mtsi_cli_usage_error(__VA_ARGS__) : 2)
+
+static int train(int argc, char **argv)
+{
     given g[MAXOPT];
     int ng = 0, force = 0, resume = 0, quiet = 0;
     const char *out = NULL;
@@ -251,7 +268,7 @@ int mtsi_cmd_train(int argc, char **argv)
     int ch, idx;
     while ((ch = getopt_long(argc, argv, ":", longopts, &idx)) != -1) {
         if (ch == '?' || ch == ':')
-            return mtsi_cli_option_error("train", ch, argv);
+            return g_rank == 0 ? mtsi_cli_option_error("train", ch, argv) : 2;
         switch (ch) {
         case O_OUT: out = optarg; break;
         case O_FORCE: force = 1; break;
@@ -259,7 +276,7 @@ int mtsi_cmd_train(int argc, char **argv)
         case O_QUIET: quiet = 1; break;
         default:
             if (ng == MAXOPT)
-                return mtsi_cli_usage_error("train", "too many options");
+                return usage_error("train", "too many options");
             g[ng].ch = ch;
             g[ng].name = longopts[idx].name;
             g[ng].arg = optarg;
@@ -267,17 +284,17 @@ int mtsi_cmd_train(int argc, char **argv)
         }
     }
     if (optind < argc)
-        return mtsi_cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+        return usage_error("train", "unexpected argument '%s'", argv[optind]);
     if (!out)
-        return mtsi_cli_usage_error("train", "--out MODEL.h5 is required");
+        return usage_error("train", "--out MODEL.h5 is required");
     if (resume && force)
-        return mtsi_cli_usage_error("train", "--resume continues MODEL.h5, --force replaces it: "
+        return usage_error("train", "--resume continues MODEL.h5, --force replaces it: "
                                              "give one");
 
     mtsi_train_cfg c;
     mtsi_train_defaults(&c);
     if (resume && mtsi_train_read_cfg(out, &c))
-        return mtsi_cli_fail("train");
+        return fail();
     int have_data = 0;
     long threads = 0;
     for (int i = 0; i < ng; i++) {
@@ -286,11 +303,11 @@ int mtsi_cmd_train(int argc, char **argv)
         given gi = g[i];
         gi.name = name;
         if (apply(&c, &gi, &threads))
-            return mtsi_cli_fail("train");
+            return fail();
         have_data |= g[i].ch == O_DATA;
     }
     if (!resume && !have_data)
-        return mtsi_cli_usage_error("train", "--data F.h5 is required");
+        return usage_error("train", "--data F.h5 is required");
     if (threads > 0)
         omp_set_num_threads((int)threads);
     c.out = out;
@@ -301,5 +318,22 @@ int mtsi_cmd_train(int argc, char **argv)
     mtsi_signal_install();
     int rc = mtsi_train_run(&c, resume);
     free(cmdline);
-    return rc ? mtsi_cli_fail("train") : 0;
+    return rc ? fail() : 0;
+}
+
+int mtsi_cmd_train(int argc, char **argv)
+{
+    if (mtsi_cmd_wants_help(argc, argv)) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (mtsi_mpi_unsupported())
+        return mtsi_cli_usage_error("train", "started by an MPI launcher, but this mtsi was built "
+                                             "without MPI (configure --with-mpi); run one process");
+    mtsi_mpi_start();
+    g_rank = mtsi_mpi_rank();
+    int rc = train(argc, argv);
+    mtsi_mpi_end();
+    g_rank = 0;
+    return rc;
 }

@@ -19,6 +19,7 @@
 #include "mtsi_cli.h"
 #include "mtsi_err.h"
 #include "mtsi_h5.h"
+#include "mtsi_mpi.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -241,31 +242,52 @@ static int validate(trainer *t, double *loss)
     return MTSI_OK;
 }
 
+/* One step. Every rank draws the whole batch (the same stream, the same
+ * order), so sample j has the same draws whatever the number of ranks,
+ * and runs the network on its share [lo, lo + blocal); the gradient of the
+ * share is already scaled by 2 / (B V) of the whole batch, so the sum over
+ * the ranks is the gradient of the single-process mean. With ranks, the
+ * loss sum, any signal and any failure are summed in the same call, so
+ * every rank stops (or fails) at the same step. */
 static int train_step(trainer *t, double *loss)
 {
-    const long B = t->c.batch, V = t->V, P = t->P;
+    const long B = t->c.batch, V = t->V, P = t->P, lo = t->lo, nb = t->blocal;
     for (long i = 0; i < B; i++) {
         long idx = next_index(t);
         draw_sample(t, &t->rng, t->e.configs + idx * V, t->c.augment, t->xin + i * V,
                     t->al + i * P, t->tgt + i * V);
     }
-    int rc = mtsi_nn_net_forward(t->net, t->xin, t->al, NULL, t->out);
-    if (rc)
-        return rc;
+    int rc = mtsi_nn_net_forward(t->net, t->xin + lo * V, t->al + lo * P, NULL, t->out);
     const double scale = 2.0 / (double)(B * V);
+    const mtsi_nn_real *tg = t->tgt + lo * V;
     double sum = 0;
-    for (long i = 0; i < B * V; i++) {
-        double d = (double)t->out[i] - (double)t->tgt[i];
+    for (long i = 0; !rc && i < nb * V; i++) {
+        double d = (double)t->out[i] - (double)tg[i];
         sum += d * d;
         t->dout[i] = (mtsi_nn_real)(scale * d);
     }
+    if (t->size > 1) {
+        if (!rc)
+            rc = mtsi_nn_net_backward(t->net, t->dout, 0, NULL, NULL, NULL);
+        double v[3] = {sum, mtsi_signal_pending() ? 1 : 0, rc ? 1 : 0};
+        mtsi_mpi_sum(v, 3, (int)sizeof(double));
+        if (rc)
+            return rc;
+        if (v[2] > 0)
+            return mtsi_error_set(MTSI_EFAIL, "another rank failed at step %ld", t->step + 1);
+        sum = v[0];
+        t->sig = v[1] > 0;
+        mtsi_mpi_sum(mtsi_nn_net_grads(t->net), mtsi_nn_net_nparam(t->net),
+                     (int)sizeof(mtsi_nn_real));
+    }
+    if (rc)
+        return rc;
     *loss = sum / (double)(B * V);
     if (!isfinite(*loss))
         return mtsi_error_set(MTSI_EFAIL, "training diverged: loss %g at step %ld (lower --lr or "
                                           "set --clip)",
                               *loss, t->step + 1);
-    rc = mtsi_nn_net_backward(t->net, t->dout, 0, NULL, NULL, NULL);
-    if (rc)
+    if (t->size == 1 && (rc = mtsi_nn_net_backward(t->net, t->dout, 0, NULL, NULL, NULL)))
         return rc;
     rc = mtsi_nn_opt_step(t->opt, t->net, NULL);
     if (rc)
@@ -338,7 +360,10 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
     int rc = check_cfg(&t->c);
     if (rc)
         return rc;
-    if (!resume && (rc = mtsi_out_check(c->out, c->force)))
+    t->rank = mtsi_mpi_rank();
+    t->size = mtsi_mpi_size();
+    /* rank 0 alone writes (and locks) the output */
+    if (!resume && t->rank == 0 && (rc = mtsi_out_check(c->out, c->force)))
         return rc;
     if (resume) {
         mtsi_train_cfg stored;
@@ -347,7 +372,16 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
             return rc;
         if ((rc = mtsi_train_compare_settings(&stored, &t->c, t->what)))
             return rc;
+        if (stored.ranks != t->size)
+            return mtsi_error_set(MTSI_EINVAL, "%s: trained on %ld MPI rank%s, resumed on %d; "
+                                               "resume under the same number of ranks",
+                                  t->what, stored.ranks, stored.ranks == 1 ? "" : "s", t->size);
     }
+    if (c->batch % t->size)
+        return mtsi_error_set(MTSI_EINVAL, "--batch %ld is not divisible by the %d MPI ranks",
+                              c->batch, t->size);
+    t->blocal = c->batch / t->size;
+    t->lo = t->rank * t->blocal;
     if ((rc = mtsi_in_check(c->data)))
         return rc;
     if ((rc = mtsi_ensemble_read(c->data, &t->e)))
@@ -392,8 +426,8 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
     t->xin = ralloc(B * V);
     t->al = ralloc(B * P);
     t->tgt = ralloc(B * V);
-    t->out = ralloc(B * V);
-    t->dout = ralloc(B * V);
+    t->out = ralloc(t->blocal * V);
+    t->dout = ralloc(t->blocal * V);
     t->vchunk = t->n_val < B ? (t->n_val > 0 ? t->n_val : 1) : B;
     t->cx = ralloc(t->vchunk * V);
     t->ca = ralloc(t->vchunk * P);
@@ -409,7 +443,7 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
     t->vnet = mtsi_nn_net_new(&t->arch, c->seed);
     if (!t->vnet)
         return mtsi_error_code();
-    if ((rc = mtsi_nn_net_plan(t->net, (int)B, t->h, t->w)) ||
+    if ((rc = mtsi_nn_net_plan(t->net, (int)t->blocal, t->h, t->w)) ||
         (rc = mtsi_nn_net_plan(t->vnet, (int)t->vchunk, t->h, t->w))) {
         char m[512];
         snprintf(m, sizeof m, "%s", mtsi_error_msg());
@@ -446,31 +480,59 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
     return MTSI_OK;
 }
 
+/* With ranks: every rank learns whether any failed (rc its own code). A
+ * rank other than 0 that failed alone prints its message here, since only
+ * rank 0 reports errors; the others return a failure naming it. */
+static int agree(int rc, const char *during)
+{
+    if (mtsi_mpi_size() == 1)
+        return rc;
+    const int rank = mtsi_mpi_rank();
+    /* v[1]: rank 0's code, which the others return as theirs */
+    int v[2] = {rc ? 1 : 0, rank == 0 ? rc : 0};
+    mtsi_mpi_max_int(v, 2);
+    if (rc && rank != 0 && !v[1])
+        fprintf(stderr, "mtsi train: rank %d: %s\n", rank, mtsi_error_msg());
+    if (!rc && v[0])
+        return mtsi_error_set(v[1] ? v[1] : MTSI_EFAIL, "%s failed on %s", during,
+                              v[1] ? "rank 0" : "another rank (see its message)");
+    return rc;
+}
+
 int mtsi_train_run(const mtsi_train_cfg *c, int resume)
 {
     trainer t;
     memset(&t, 0, sizeof t);
-    int rc = setup(&t, c, resume);
+    int rc = agree(setup(&t, c, resume), "setting up");
     if (rc) {
         trainer_free(&t);
         return rc;
     }
     const long start = t.step, steps = t.c.steps;
-    mtsi_progress *pg = mtsi_progress_new("train", steps - start);
+    const int root = t.rank == 0;
+    mtsi_progress *pg = root ? mtsi_progress_new("train", steps - start) : NULL;
     double t0 = mtsi_wtime(), last_val = NAN, last_train = NAN;
     if (t.nhist > 0) {
         last_train = t.hist[(t.nhist - 1) * HCOLS + 1];
         last_val = t.hist[(t.nhist - 1) * HCOLS + 2];
     }
     while (t.step < steps) {
-        double lr = mtsi_nn_opt_lr(t.opt, t.step), loss;
+        double lr = mtsi_nn_opt_lr(t.opt, t.step), loss = 0;
         if ((rc = train_step(&t, &loss)))
             break;
         t.loss_sum += loss;
         t.loss_count++;
         if (t.step % t.c.log_every == 0 || t.step == steps) {
-            double v;
-            if ((rc = validate(&t, &v)))
+            double v = NAN; /* rank 0 alone validates and keeps the history it writes */
+            if (root)
+                rc = validate(&t, &v);
+            if (t.size > 1) {
+                double f = rc ? 1 : 0;
+                mtsi_mpi_sum(&f, 1, (int)sizeof f);
+                if (f > 0 && !rc)
+                    rc = mtsi_error_set(MTSI_EFAIL, "validation failed on rank 0");
+            }
+            if (rc)
                 break;
             double row[HCOLS] = {(double)t.step, t.loss_sum / (double)t.loss_count, v, lr};
             if ((rc = hist_push(&t, row)))
@@ -483,11 +545,15 @@ int mtsi_train_run(const mtsi_train_cfg *c, int resume)
         char extra[96];
         snprintf(extra, sizeof extra, "loss %.4g val %.4g", last_train, last_val);
         mtsi_progress_update(pg, t.step - start, extra);
-        int sig = mtsi_signal_pending();
+        /* with ranks, the signal every rank agreed on in the step */
+        int sig = t.size > 1 ? t.sig : mtsi_signal_pending();
         int stop = t.c.stop_after > 0 && t.step == t.c.stop_after && t.step < steps;
         if (t.step == steps || sig || stop ||
             (t.c.ckpt_every > 0 && t.step % t.c.ckpt_every == 0)) {
-            if ((rc = mtsi_train_write_checkpoint(&t, t.step == steps)))
+            if (root)
+                rc = mtsi_train_write_checkpoint(&t, t.step == steps);
+            /* the others wait for the file (and hear whether it was written) */
+            if ((rc = agree(rc, "writing the checkpoint")))
                 break;
             if ((sig || stop) && t.step < steps) {
                 rc = mtsi_error_set(MTSI_EINTR, "interrupted at step %ld of %ld; checkpoint "
@@ -498,7 +564,7 @@ int mtsi_train_run(const mtsi_train_cfg *c, int resume)
         }
     }
     mtsi_progress_free(pg);
-    if (!rc && t.c.verbose) {
+    if (!rc && t.c.verbose && root) {
         double el = mtsi_wtime() - t0;
         printf("train: %ld steps in %.1f s (%.3g steps/s); train loss %.5g, validation loss %.5g\n",
                steps - start, el, el > 0 ? (double)(steps - start) / el : 0.0, last_train,

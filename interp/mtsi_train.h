@@ -14,7 +14,8 @@
  *                     nu_scalar, nu_site, nu_mask, nu_block (weights),
  *                     block, augment, standardize ("channel"; absent
  *                     when the data were used as they are), val_frac, val_max, log_every,
- *                     ckpt_every, threads, n_train, n_val, data, data_n,
+ *                     ckpt_every, threads, ranks (MPI ranks; absent in
+ *                     files that predate it: 1), n_train, n_val, data, data_n,
  *                     data_checksum (FNV-1a 64 of the configurations, hex),
  *                     cursor, epoch, loss_sum, loss_count, rng_spare,
  *                     rng_has_spare
@@ -31,7 +32,18 @@
  * the file, at most val_max configurations), so that autocorrelated MCMC
  * neighbours of the training set rarely land in it. Its α and x0 are drawn
  * once from the seed (stream 1), so every entry of the history measures
- * the same thing. */
+ * the same thing.
+ *
+ * Ranks (lib/mtsi_mpi.h): when the process is one of R > 1 MPI ranks
+ * (mtsi_mpi_start), each step's batch of B samples is split over them,
+ * rank r taking samples [r B/R, (r + 1) B/R) (B must be divisible by R).
+ * Every rank draws the whole batch from the one training stream, keeping
+ * only its share, so sample j gets the same draws whatever R is; the
+ * gradients of the shares (each already scaled by 1/B) are summed with
+ * MPI_Allreduce and every rank makes the same optimiser step. Rank 0
+ * alone validates, reports and writes the checkpoint; a checkpoint
+ * written by R ranks resumes only under R ranks. With R = 1 the run is
+ * bitwise the serial one. */
 #ifndef MTSI_TRAIN_H
 #define MTSI_TRAIN_H
 
@@ -103,6 +115,8 @@ typedef struct {
     uint64_t seed;
     long log_every;            /* steps per history entry (validation) */
     long ckpt_every;           /* steps between checkpoints (0: end and signal only) */
+    long ranks;                /* set by mtsi_train_read_cfg: the ranks that wrote
+                                  the checkpoint (mtsi_train_run ignores it) */
     long stop_after;           /* > 0: checkpoint after this step and return
                                   MTSI_EINTR, as if interrupted (tests) */
     int force;                 /* replace an existing output (fresh start) */

@@ -68,6 +68,7 @@ static int write_train_group(trainer *t, hid_t f, int complete)
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "log_every", c->log_every);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "ckpt_every", c->ckpt_every);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "threads", omp_get_max_threads());
+    rc = rc ? rc : mtsi_h5_attr_set_long(g, "ranks", t->size);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "n_train", t->n_train);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "n_val", t->n_val);
     rc = rc ? rc : mtsi_h5_attr_set_string(g, "data", c->data);
@@ -209,6 +210,11 @@ int mtsi_train_read_cfg(const char *path, mtsi_train_cfg *c)
     rc = rc ? rc : get_long(g, "log_every", &c->log_every, what);
     rc = rc ? rc : get_long(g, "ckpt_every", &c->ckpt_every, what);
     rc = rc ? rc : mtsi_h5_attr_get_string(g, "data", c->data, sizeof c->data, what);
+    c->ranks = 1; /* absent in files that predate MPI training */
+    if (!rc && mtsi_h5_has_attr(g, "ranks"))
+        rc = get_long(g, "ranks", &c->ranks, what);
+    if (!rc && c->ranks < 1)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: bad /train attribute ranks %ld", what, c->ranks);
     snprintf(c->standardize, sizeof c->standardize, "none");
     if (!rc && mtsi_h5_has_attr(g, "standardize"))
         rc = mtsi_h5_attr_get_string(g, "standardize", c->standardize, sizeof c->standardize, what);
@@ -410,7 +416,7 @@ int mtsi_train_load_state(trainer *t, const char *what)
         mtsi_nn_net_free(net);
         return rc;
     }
-    rc = mtsi_nn_net_plan(net, (int)t->c.batch, t->h, t->w);
+    rc = mtsi_nn_net_plan(net, (int)t->blocal, t->h, t->w);
     if (rc) {
         mtsi_nn_opt_free(opt);
         mtsi_nn_net_free(net);

@@ -26,10 +26,14 @@ typedef struct {
     mtsi_nn_net *net, *vnet;
     mtsi_nn_opt *opt;
     mtsi_rng rng;
+    int rank, size;             /* MPI ranks (0 of 1 when serial) */
+    long blocal, lo;            /* this rank's samples [lo, lo + blocal) of the batch */
+    int sig;                    /* a signal reached some rank (agreed by every rank) */
     long *order, cursor, epoch, step;
     long *work;
     double *x1, *x1aug, *alpha, *x0;
-    mtsi_nn_real *xin, *al, *tgt, *out, *dout;  /* batch × V (al: batch × P) */
+    mtsi_nn_real *xin, *al, *tgt;  /* batch × V (al: batch × P), the whole batch */
+    mtsi_nn_real *out, *dout;      /* blocal × V, this rank's share */
     mtsi_nn_real *vx, *va, *vt;                 /* n_val × V, the fixed draw (va: × P) */
     mtsi_nn_real *cx, *ca, *cout;               /* vchunk × V (ca: × P) */
     double *hist;
