@@ -526,10 +526,8 @@ int mtsi_cmd_sample(int argc, char **argv)
                 rc |= mtsi_h5_write_long(f, "source_index", 1, &dn, src);
                 rc |= mtsi_h5_attr_set_string(f, "from", from);
             }
-            if (rc)
-                rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
-            if (H5Fclose(f) < 0 && !rc)
-                rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
+            if (H5Fclose(f) < 0 || rc)
+                rc = mtsi_out_write_error(out);
         }
         if (!rc)
             rc = mtsi_out_commit(tmp, out);

@@ -2,6 +2,7 @@
 #include "mtsi_ensemble.h"
 #include "mtsi_err.h"
 #include "mtsi_h5.h"
+#include "mtsi_out.h"
 #include "mtsi_phi4.h"
 
 #include <math.h>
@@ -11,6 +12,17 @@
 
 /* An optional coupling: NAN when absent, else a finite number (an error
  * naming the file and the attribute otherwise). */
+/* A failed write of path (a temporary name): the error names the user's
+ * output and says when the disk is full; an earlier out-of-memory error is
+ * kept. */
+static void write_failed(const char *path)
+{
+    if (mtsi_error_code() == MTSI_ENOMEM)
+        return;
+    char user[4096];
+    mtsi_out_write_error(mtsi_out_user_path(path, user, sizeof user));
+}
+
 static int opt_finite(hid_t f, const char *name, double *v, const char *what)
 {
     *v = NAN;
@@ -151,8 +163,7 @@ static hid_t write_data(const char *path, const mtsi_ensemble *e, long seed,
     H5Sclose(sp);
     if (rc) {
         H5Fclose(f);
-        if (!mtsi_error_code())
-            mtsi_error_set(MTSI_EIO, "cannot write ensemble '%s'", path);
+        write_failed(path);
         return -1;
     }
     return f;
@@ -205,7 +216,8 @@ hid_t mtsi_ensemble_write(const char *path, const mtsi_ensemble *e, long seed,
         double *obs = malloc((size_t)N * 7 * sizeof(double));
         double *G = malloc((size_t)(N * L) * sizeof(double));
         if (!m || !obs || !G) {
-            rc = 1;
+            rc = mtsi_error_set(MTSI_ENOMEM, "out of memory for the observables of %ld "
+                                             "configurations", N);
         } else {
             for (long i = 0; i < N; i++) {
                 mtsi_phi4_obs o;
@@ -232,8 +244,7 @@ hid_t mtsi_ensemble_write(const char *path, const mtsi_ensemble *e, long seed,
     }
     if (rc) {
         H5Fclose(f);
-        if (!mtsi_error_code())
-            mtsi_error_set(MTSI_EIO, "cannot write ensemble '%s'", path);
+        write_failed(path);
         return -1;
     }
     return f;
