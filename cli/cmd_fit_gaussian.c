@@ -212,7 +212,7 @@ int mtsi_cmd_fit_gaussian(int argc, char **argv)
             rc = rc ? rc : mtsi_h5_write_double(f, "gaussian/ck", 1, &dk, ck);
         }
         if (H5Fclose(f) < 0 && !rc)
-            rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
+            rc = mtsi_out_write_error(out);
         if (!rc)
             rc = mtsi_out_commit(tmp, out);
         else

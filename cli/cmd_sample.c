@@ -44,8 +44,9 @@ static const char usage_text[] =
     "                          drawn from stream i of the seed) | square:S, box:S (an\n"
     "                          S-sided hole at the centre) | rows:even, rows:odd |\n"
     "                          blocks:S (checkerboard of S x S blocks) | FILE.h5\n"
-    "                          (dataset /mask, 0/1, 1 = observed, shape [grid...] or\n"
-    "                          [n, grid...]) | FILE.png (nonzero = observed)\n"
+    "                          (dataset /mask, shape [grid...] or [n, grid...]:\n"
+    "                          integers, nonzero = observed, or floats 0/1) |\n"
+    "                          FILE.png (nonzero = observed)\n"
     "  --noise SIGMA           the observed values are noisy, y = x + SIGMA n (SPEC\n"
     "                          6.1): observed points start at alpha = SIGMA/(1+SIGMA)\n"
     "                          with value y/(1+SIGMA), wait there while the missing\n"
@@ -90,8 +91,11 @@ static int read_path_file(const char *path, const mtsi_model_info *info, mtsi_pa
     char what[600];
     snprintf(what, sizeof what, "path file '%s'", path);
     hsize_t dims[8];
-    int r = mtsi_h5_shape(f, "alpha", dims, 8, what);
-    int rc = r < 0 ? MTSI_EINVAL : MTSI_OK;
+    size_t count = 0;
+    int rc = mtsi_h5_is_float(f, "alpha", what);
+    int r = rc ? -1 : mtsi_h5_shape_checked(f, "alpha", dims, 8, sizeof(double), &count, what);
+    if (!rc && r < 0)
+        rc = MTSI_EINVAL;
     const mtsi_shape *sh = &info->shape;
     const long P = mtsi_shape_points(sh);
     char shs[200];
@@ -108,15 +112,16 @@ static int read_path_file(const char *path, const mtsi_model_info *info, mtsi_pa
     if (!rc && (dims[0] < 2 || dims[0] > 1000000))
         rc = mtsi_error_set(MTSI_EINVAL, "%s: /alpha has %llu time points (2 to 10^6)", what,
                             (unsigned long long)dims[0]);
-    if (!rc && dims[0] * (hsize_t)P > (hsize_t)(1L << 31))
+    if (!rc && count > (size_t)(1L << 31))
         rc = mtsi_error_set(MTSI_EINVAL, "%s: /alpha is too large (%llu x %ld)", what,
                             (unsigned long long)dims[0], P);
     double *a = NULL;
     if (!rc) {
         long nt = (long)dims[0];
-        a = malloc((size_t)(nt * P) * sizeof(double));
-        rc = a ? mtsi_h5_read_double(f, "alpha", a, (size_t)(nt * P), what)
+        a = malloc(count * sizeof(double));
+        rc = a ? mtsi_h5_read_double(f, "alpha", a, count, what)
                : mtsi_error_set(MTSI_ENOMEM, "out of memory");
+        /* mtsi_path_table refuses values outside [0, 1] and NaN */
         if (!rc && !(*p = mtsi_path_table(sh, nt, a))) {
             char msg[512];
             snprintf(msg, sizeof msg, "%s", mtsi_error_msg());
@@ -149,15 +154,16 @@ static int read_field_file(const char *path, const mtsi_model_info *info, double
             continue;
         found++;
         hsize_t dims[8];
-        int r = mtsi_h5_shape(f, names[k], dims, 8, what);
+        size_t cnt = 0;
+        int r = mtsi_h5_shape_checked(f, names[k], dims, 8, sizeof(double), &cnt, what);
         if (r < 0) {
             rc = MTSI_EINVAL;
             break;
         }
-        long cnt = 1;
-        for (int d = 0; d < r; d++)
-            cnt *= (long)dims[d];
-        if (r != info->dim || cnt != info->V) {
+        int same = r == info->dim;
+        for (int d = 0; same && d < r; d++)
+            same = dims[d] == (hsize_t)info->shape.n[d];
+        if (!same || cnt != (size_t)info->V) {
             rc = mtsi_error_set(MTSI_EINVAL, "%s: /%s must have shape [L]^%d with L = %ld", what,
                                 names[k], info->dim, info->L);
             break;
@@ -520,10 +526,8 @@ int mtsi_cmd_sample(int argc, char **argv)
                 rc |= mtsi_h5_write_long(f, "source_index", 1, &dn, src);
                 rc |= mtsi_h5_attr_set_string(f, "from", from);
             }
-            if (rc)
-                rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
-            if (H5Fclose(f) < 0 && !rc)
-                rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
+            if (H5Fclose(f) < 0 || rc)
+                rc = mtsi_out_write_error(out);
         }
         if (!rc)
             rc = mtsi_out_commit(tmp, out);

@@ -46,7 +46,8 @@ static const char usage_text[] =
     "Interpolant and data:\n"
     "  --nu MIX            alpha law, weights of scalar, site, mask, block\n"
     "                      (default \"scalar=0.4,site=0.2,mask=0.3,block=0.1\")\n"
-    "  --block S           block side of the block component (default 4)\n"
+    "  --block S           block side of the block component (default 4; at most\n"
+    "                      the largest grid side)\n"
     "  --augment, --no-augment  random symmetries of the data (default on): for\n"
     "                      phi^4 lattices translations, the square's group and\n"
     "                      phi -> -phi; images and paths have none\n"
@@ -211,6 +212,7 @@ static int apply(mtsi_train_cfg *c, const given *g, long *threads)
         if (mtsi_parse_long_range(opt, a, 1, 1L << 20, &v))
             return MTSI_EINVAL;
         c->nu.block = v;
+        c->block_given = 1;
         return MTSI_OK;
     case O_AUGMENT:
     case O_NOAUGMENT:
@@ -293,7 +295,8 @@ static int train(int argc, char **argv)
 
     mtsi_train_cfg c;
     mtsi_train_defaults(&c);
-    if (resume && mtsi_train_read_cfg(out, &c))
+    /* the lock on OUT (rank 0 writes it) before its settings are read */
+    if (resume && ((g_rank == 0 && mtsi_out_resume(out)) || mtsi_train_read_cfg(out, &c)))
         return fail();
     int have_data = 0;
     long threads = 0;

@@ -2,6 +2,7 @@
 #include "mtsi_ensemble.h"
 #include "mtsi_err.h"
 #include "mtsi_h5.h"
+#include "mtsi_out.h"
 #include "mtsi_phi4.h"
 
 #include <math.h>
@@ -9,11 +10,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void opt_double(hid_t f, const char *name, double *v)
+/* An optional coupling: NAN when absent, else a finite number (an error
+ * naming the file and the attribute otherwise). */
+/* A failed write of path (a temporary name): the error names the user's
+ * output and says when the disk is full; an earlier out-of-memory error is
+ * kept. */
+static void write_failed(const char *path)
+{
+    if (mtsi_error_code() == MTSI_ENOMEM)
+        return;
+    char user[4096];
+    mtsi_out_write_error(mtsi_out_user_path(path, user, sizeof user));
+}
+
+static int opt_finite(hid_t f, const char *name, double *v, const char *what)
 {
     *v = NAN;
-    if (mtsi_h5_has_attr(f, name))
-        mtsi_h5_attr_get_double(f, name, v, "");
+    if (!mtsi_h5_has_attr(f, name))
+        return MTSI_OK;
+    return mtsi_h5_attr_get_finite(f, name, v, what);
 }
 
 void mtsi_ensemble_set_shape(mtsi_ensemble *e, const mtsi_shape *s)
@@ -44,11 +59,34 @@ int mtsi_ensemble_read(const char *path, mtsi_ensemble *e)
         return MTSI_EINVAL;
     char what[600];
     snprintf(what, sizeof what, "ensemble '%s'", path);
+    /* kind: what wrote the file (SPEC.md section 5) */
+    int rc = mtsi_h5_attr_get_string(f, "kind", e->kind, sizeof e->kind, what);
+    if (!rc && strcmp(e->kind, "mcmc") && strcmp(e->kind, "generated") && strcmp(e->kind, "data"))
+        rc = mtsi_error_set(MTSI_EINVAL,
+                            "%s: attribute 'kind' is '%s', expected mcmc, generated or data", what,
+                            e->kind);
     mtsi_shape sh;
-    int rc = mtsi_shape_read_attrs(f, what, &sh);
+    rc = rc ? rc : mtsi_shape_read_attrs(f, what, &sh);
+    /* a phi^4 lattice file (no data_kind, or "phi4") states the couplings
+     * of its law; other data may carry them */
+    char dk[64] = "phi4";
+    if (!rc && mtsi_h5_has_attr(f, "data_kind"))
+        rc = mtsi_h5_attr_get_string(f, "data_kind", dk, sizeof dk, what);
+    const int phi4 = !rc && !strcmp(dk, "phi4");
+    const char *cpl[3] = {"chi", "kappa", "gamma"};
+    double *cv[3] = {&e->chi, &e->kappa, &e->gamma};
+    for (int k = 0; k < 3 && !rc; k++)
+        rc = phi4 ? mtsi_h5_attr_get_finite(f, cpl[k], cv[k], what)
+                  : opt_finite(f, cpl[k], cv[k], what);
+    rc = rc ? rc : opt_finite(f, "field_h", &e->field_h, what);
+    rc = rc ? rc : opt_finite(f, "quad_a", &e->quad_a, what);
+    /* /configs: floating-point, its declared shape checked before anything
+     * is allocated */
     const int chax = !rc && mtsi_shape_has_channel_axis(f);
+    rc = rc ? rc : mtsi_h5_is_float(f, "configs", what);
     hsize_t dims[8], want[8];
-    int rank = rc ? -1 : mtsi_h5_shape(f, "configs", dims, 8, what);
+    size_t count = 0;
+    int rank = rc ? -1 : mtsi_h5_shape_checked(f, "configs", dims, 8, sizeof(double), &count, what);
     if (!rc && rank < 0)
         rc = MTSI_EINVAL;
     int wrank = rc ? 0 : mtsi_shape_dims(&sh, chax, 0, want);
@@ -76,28 +114,14 @@ int mtsi_ensemble_read(const char *path, mtsi_ensemble *e)
     }
     if (!rc) {
         e->n = (long)dims[0];
-        e->configs = malloc((size_t)(e->n * e->V) * sizeof(double));
+        e->configs = malloc(count * sizeof(double));
         if (!e->configs)
             rc = mtsi_error_set(MTSI_ENOMEM, "%s: out of memory for %ld configurations", what,
                                 e->n);
         else
-            rc = mtsi_h5_read_double(f, "configs", e->configs, (size_t)(e->n * e->V), what);
+            rc = mtsi_h5_read_double(f, "configs", e->configs, count, what);
     }
-    if (!rc) {
-        opt_double(f, "chi", &e->chi);
-        opt_double(f, "kappa", &e->kappa);
-        opt_double(f, "gamma", &e->gamma);
-        opt_double(f, "field_h", &e->field_h);
-        opt_double(f, "quad_a", &e->quad_a);
-        if (mtsi_h5_has_attr(f, "kind"))
-            mtsi_h5_attr_get_string(f, "kind", e->kind, sizeof e->kind, what);
-        for (long i = 0; i < e->n * e->V; i++)
-            if (!isfinite(e->configs[i])) {
-                rc = mtsi_error_set(MTSI_EINVAL, "%s: configuration %ld has a non-finite value",
-                                    what, i / e->V);
-                break;
-            }
-    }
+    rc = rc ? rc : mtsi_check_finite(e->configs, count, what, "/configs");
     H5Fclose(f);
     if (rc)
         mtsi_ensemble_free(e);
@@ -139,8 +163,7 @@ static hid_t write_data(const char *path, const mtsi_ensemble *e, long seed,
     H5Sclose(sp);
     if (rc) {
         H5Fclose(f);
-        if (!mtsi_error_code())
-            mtsi_error_set(MTSI_EIO, "cannot write ensemble '%s'", path);
+        write_failed(path);
         return -1;
     }
     return f;
@@ -193,7 +216,8 @@ hid_t mtsi_ensemble_write(const char *path, const mtsi_ensemble *e, long seed,
         double *obs = malloc((size_t)N * 7 * sizeof(double));
         double *G = malloc((size_t)(N * L) * sizeof(double));
         if (!m || !obs || !G) {
-            rc = 1;
+            rc = mtsi_error_set(MTSI_ENOMEM, "out of memory for the observables of %ld "
+                                             "configurations", N);
         } else {
             for (long i = 0; i < N; i++) {
                 mtsi_phi4_obs o;
@@ -220,8 +244,7 @@ hid_t mtsi_ensemble_write(const char *path, const mtsi_ensemble *e, long seed,
     }
     if (rc) {
         H5Fclose(f);
-        if (!mtsi_error_code())
-            mtsi_error_set(MTSI_EIO, "cannot write ensemble '%s'", path);
+        write_failed(path);
         return -1;
     }
     return f;

@@ -103,6 +103,47 @@ static int pattern_mask(const mtsi_shape *s, int pat, long S, long *nmask, unsig
     return MTSI_OK;
 }
 
+/* The values of /mask: an integer type is read as nonzero = observed (as
+ * a PNG); a floating-point one must hold exactly 0 or 1 (a fraction is most
+ * likely an alpha map, not a mask). */
+static int mask_values(hid_t f, const char *what, long n, long P, unsigned char *mask)
+{
+    hid_t ds = H5Dopen2(f, "mask", H5P_DEFAULT);
+    hid_t t = ds >= 0 ? H5Dget_type(ds) : -1;
+    H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    if (t >= 0)
+        H5Tclose(t);
+    if (ds >= 0)
+        H5Dclose(ds);
+    if (c != H5T_INTEGER && c != H5T_FLOAT)
+        return mtsi_error_set(MTSI_EINVAL, "%s: /mask is not numeric (integers, or floats 0/1)",
+                              what);
+    const size_t cnt = (size_t)(n * P);
+    int rc;
+    if (c == H5T_INTEGER) {
+        /* read as integers: no value is rounded on the way */
+        long *iv = malloc(cnt * sizeof *iv);
+        rc = iv ? mtsi_h5_read_long(f, "mask", iv, cnt, what)
+                : mtsi_error_set(MTSI_ENOMEM, "%s: out of memory for %ld masks", what, n);
+        for (size_t i = 0; !rc && i < cnt; i++)
+            mask[i] = iv[i] != 0;
+        free(iv);
+        return rc;
+    }
+    double *v = malloc(cnt * sizeof *v);
+    rc = v ? mtsi_h5_read_double(f, "mask", v, cnt, what)
+           : mtsi_error_set(MTSI_ENOMEM, "%s: out of memory for %ld masks", what, n);
+    for (size_t i = 0; !rc && i < cnt; i++) {
+        if (v[i] != 0 && v[i] != 1)
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: mask %ld has the value %g at point %ld (0 or 1; "
+                                             "a fraction would be an alpha path, --path file:)",
+                                what, (long)(i / (size_t)P), v[i], (long)(i % (size_t)P));
+        mask[i] = v[i] != 0;
+    }
+    free(v);
+    return rc;
+}
+
 int mtsi_mask_read_h5(const char *path, const mtsi_shape *s, long *nmask, unsigned char **mask)
 {
     *mask = NULL;
@@ -116,7 +157,8 @@ int mtsi_mask_read_h5(const char *path, const mtsi_shape *s, long *nmask, unsign
     mtsi_shape_format(s, shs, sizeof shs);
     const long P = mtsi_shape_points(s);
     hsize_t dims[8];
-    int r = mtsi_h5_shape(f, "mask", dims, 8, what);
+    size_t count = 0;
+    int r = mtsi_h5_shape_checked(f, "mask", dims, 8, sizeof(double), &count, what);
     int rc = r < 0 ? MTSI_EINVAL : MTSI_OK;
     long n = 1;
     if (!rc) {
@@ -139,11 +181,7 @@ int mtsi_mask_read_h5(const char *path, const mtsi_shape *s, long *nmask, unsign
         }
     }
     if (!rc && !(rc = alloc_masks(n, P, mask)))
-        rc = mtsi_h5_read_u8(f, "mask", *mask, (size_t)(n * P), what);
-    for (long i = 0; !rc && i < n * P; i++)
-        if ((*mask)[i] > 1)
-            rc = mtsi_error_set(MTSI_EINVAL, "%s: mask %ld has the value %d at point %ld (0 or 1)",
-                                what, i / P, (*mask)[i], i % P);
+        rc = mask_values(f, what, n, P, *mask);
     H5Fclose(f);
     if (rc) {
         free(*mask);

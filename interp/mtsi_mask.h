@@ -17,8 +17,9 @@
  *   rows:even  even rows missing (rows:odd the odd ones); 1-D: even points
  *   blocks:S   a checkerboard of S x S blocks, the blocks with odd block
  *              parity missing (1-D: every other run of S points)
- *   FILE.h5    dataset /mask (integers 0/1) of the grid's shape, or with
- *              a leading sample axis [n, grid...]
+ *   FILE.h5    dataset /mask of the grid's shape, or with a leading
+ *              sample axis [n, grid...]: integers (nonzero = observed) or
+ *              floating-point values 0 and 1 exactly
  *   FILE.png   a grey or colour image of the grid's size (2-D grids, one
  *              channel's worth of pixels): nonzero = observed
  * MTSI_EINVAL naming the spec for anything wrong. */

@@ -111,6 +111,35 @@ int mtsi_model_write_info(hid_t f, const mtsi_model_info *info, const char *comm
     return rc ? mtsi_error_set(MTSI_EIO, "cannot write model attributes") : MTSI_OK;
 }
 
+/* Dataset `name` of a model: floating-point with exactly n values (the
+ * declared shape, checked before anything is allocated for it). */
+static int check_values(hid_t f, const char *name, size_t n, const char *what)
+{
+    hsize_t dims[8];
+    size_t cnt = 0;
+    if (mtsi_h5_is_float(f, name, what))
+        return MTSI_EINVAL;
+    if (mtsi_h5_shape_checked(f, name, dims, 8, sizeof(double), &cnt, what) < 0)
+        return MTSI_EINVAL;
+    if (cnt != n)
+        return mtsi_error_set(MTSI_EINVAL, "%s: /%s has %zu values, expected %zu", what, name, cnt,
+                              n);
+    return MTSI_OK;
+}
+
+/* check_values, then the values, which must be finite. */
+static int read_values(hid_t f, const char *name, double *x, size_t n, const char *what)
+{
+    int rc = check_values(f, name, n, what);
+    rc = rc ? rc : mtsi_h5_read_double(f, name, x, n, what);
+    if (!rc) {
+        char full[64];
+        snprintf(full, sizeof full, "/%s", name);
+        rc = mtsi_check_finite(x, n, what, full);
+    }
+    return rc;
+}
+
 static int load_gmm(hid_t f, const char *what, const mtsi_model_info *info, int mixture,
                     mtsi_drift **d)
 {
@@ -123,26 +152,32 @@ static int load_gmm(hid_t f, const char *what, const mtsi_model_info *info, int 
     long J = 1;
     hsize_t dims[4];
     if (mixture) {
-        int r = mtsi_h5_shape(f, "gmm/weights", dims, 4, what);
+        size_t cnt;
+        int r = mtsi_h5_shape_checked(f, "gmm/weights", dims, 4, sizeof(double), &cnt, what);
         if (r < 0)
             return MTSI_EINVAL;
         J = (long)dims[0];
         if (r != 1 || J < 1 || J > 1000)
             return mtsi_error_set(MTSI_EINVAL, "%s: bad /gmm/weights shape", what);
     }
+    const char *mname = mixture ? "gmm/means" : "gaussian/mean";
+    const char *cname = mixture ? "gmm/ck" : "gaussian/ck";
+    if ((rc = check_values(f, mname, (size_t)(J * V), what)) ||
+        (rc = check_values(f, cname, (size_t)nh, what)))
+        return rc;
     double *w = malloc((size_t)J * sizeof(double));
     double *means = malloc((size_t)(J * V) * sizeof(double));
     double *ck = malloc((size_t)nh * sizeof(double));
     if (!w || !means || !ck)
         rc = mtsi_error_set(MTSI_ENOMEM, "out of memory loading %s", what);
     if (!rc && mixture) {
-        rc = mtsi_h5_read_double(f, "gmm/weights", w, (size_t)J, what);
-        rc = rc ? rc : mtsi_h5_read_double(f, "gmm/means", means, (size_t)(J * V), what);
-        rc = rc ? rc : mtsi_h5_read_double(f, "gmm/ck", ck, (size_t)nh, what);
+        rc = read_values(f, "gmm/weights", w, (size_t)J, what);
+        rc = rc ? rc : read_values(f, "gmm/means", means, (size_t)(J * V), what);
+        rc = rc ? rc : read_values(f, "gmm/ck", ck, (size_t)nh, what);
     } else if (!rc) {
         w[0] = 1;
-        rc = mtsi_h5_read_double(f, "gaussian/mean", means, (size_t)V, what);
-        rc = rc ? rc : mtsi_h5_read_double(f, "gaussian/ck", ck, (size_t)nh, what);
+        rc = read_values(f, "gaussian/mean", means, (size_t)V, what);
+        rc = rc ? rc : read_values(f, "gaussian/ck", ck, (size_t)nh, what);
     }
     if (!rc) {
         *d = mtsi_drift_gmm_new(info->dim, info->L, (int)J, w, means, ck);
@@ -164,11 +199,15 @@ static int load_dense(hid_t f, const char *what, const mtsi_model_info *info, mt
     if (V > 20000)
         return mtsi_error_set(MTSI_EINVAL, "%s: a dense model of %ld values (at most 20000)", what,
                               V);
+    /* the declared shapes first: a wrong file allocates nothing */
+    int rc = check_values(f, "dense/mean", (size_t)V, what);
+    if (rc || (rc = check_values(f, "dense/cov", (size_t)(V * V), what)))
+        return rc;
     double *mean = malloc((size_t)V * sizeof(double));
     double *cov = malloc((size_t)(V * V) * sizeof(double));
-    int rc = mean && cov ? MTSI_OK : mtsi_error_set(MTSI_ENOMEM, "out of memory loading %s", what);
-    rc = rc ? rc : mtsi_h5_read_double(f, "dense/mean", mean, (size_t)V, what);
-    rc = rc ? rc : mtsi_h5_read_double(f, "dense/cov", cov, (size_t)(V * V), what);
+    rc = mean && cov ? MTSI_OK : mtsi_error_set(MTSI_ENOMEM, "out of memory loading %s", what);
+    rc = rc ? rc : read_values(f, "dense/mean", mean, (size_t)V, what);
+    rc = rc ? rc : read_values(f, "dense/cov", cov, (size_t)(V * V), what);
     if (!rc && !(*d = mtsi_drift_dense_new(&info->shape, mean, cov))) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", mtsi_error_msg());

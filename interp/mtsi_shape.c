@@ -163,6 +163,10 @@ static int attr_longs_get(hid_t loc, const char *name, long *v, int max, const c
         return -1;
     }
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0) {
+        mtsi_error_set(MTSI_EINVAL, "%s: cannot open attribute '%s'", what, name);
+        return -1;
+    }
     hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
     int rank = H5Sget_simple_extent_ndims(sp);
     hssize_t np = H5Sget_simple_extent_npoints(sp);
@@ -207,13 +211,10 @@ int mtsi_shape_read_attrs(hid_t loc, const char *what, mtsi_shape *s)
     memset(s, 0, sizeof *s);
     if (!mtsi_shape_has_channel_axis(loc)) {
         long dim = 0, L = 0;
-        int rc = mtsi_h5_attr_get_long(loc, "L", &L, what);
-        rc = rc ? rc : mtsi_h5_attr_get_long(loc, "dim", &dim, what);
+        int rc = mtsi_h5_attr_get_long_range(loc, "L", 2, 1L << 20, &L, what);
+        rc = rc ? rc : mtsi_h5_attr_get_long_range(loc, "dim", 1, MTSI_SHAPE_MAXAXES, &dim, what);
         if (rc)
             return rc;
-        if (dim < 1 || dim > MTSI_SHAPE_MAXAXES || L < 2 || L > (1L << 20))
-            return mtsi_error_set(MTSI_EINVAL, "%s: bad lattice attributes dim=%ld L=%ld", what,
-                                  dim, L);
         mtsi_shape_lattice(s, (int)dim, L);
         return mtsi_shape_check(s, what);
     }
@@ -227,11 +228,9 @@ int mtsi_shape_read_attrs(hid_t loc, const char *what, mtsi_shape *s)
     if (np != na)
         return mtsi_error_set(MTSI_EINVAL, "%s: 'periodic' has %d entries but 'grid' has %d", what,
                               np, na);
-    int rc = mtsi_h5_attr_get_long(loc, "channels", &C, what);
+    int rc = mtsi_h5_attr_get_long_range(loc, "channels", 1, 4096, &C, what);
     if (rc)
         return rc;
-    if (C < 1 || C > 4096)
-        return mtsi_error_set(MTSI_EINVAL, "%s: channels = %ld (1 to 4096)", what, C);
     s->naxes = na;
     s->channels = (int)C;
     for (int i = 0; i < na; i++) {

@@ -365,6 +365,8 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
     /* rank 0 alone writes (and locks) the output */
     if (!resume && t->rank == 0 && (rc = mtsi_out_check(c->out, c->force)))
         return rc;
+    if (resume && (rc = mtsi_out_resume(c->out)))
+        return rc;
     if (resume) {
         mtsi_train_cfg stored;
         mtsi_train_defaults(&stored);
@@ -395,6 +397,16 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
         return mtsi_error_set(MTSI_EINVAL, "ensemble '%s': %d-axis data are not supported by "
                                            "the neural drift (1 or 2 axes)",
                               c->data, t->dim);
+    long side = 0;
+    for (int d = 0; d < t->dim; d++)
+        side = t->shape.n[d] > side ? t->shape.n[d] : side;
+    if (c->block_given && c->nu.block > side) {
+        char sh[200];
+        mtsi_shape_format(&t->shape, sh, sizeof sh);
+        return mtsi_error_set(MTSI_EINVAL, "--block: %ld is larger than the grid side %ld of '%s' "
+                                           "(a %s)",
+                              c->nu.block, side, c->data, sh);
+    }
     t->h = t->dim == 1 ? 1 : (int)t->shape.n[0];
     t->w = (int)t->shape.n[t->dim - 1];
     if (t->c.augment && !mtsi_augment_available(&t->shape))

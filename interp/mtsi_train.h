@@ -108,6 +108,8 @@ typedef struct {
     long steps;                /* total optimiser steps */
     long batch;
     mtsi_nu nu;
+    int block_given;           /* 1: nu.block was chosen (--block): at most the
+                                  largest grid side */
     int augment;               /* by the data's symmetries (none for images, paths) */
     char standardize[16];      /* "none" or "channel" (mean 0, sd 1 per channel) */
     double val_frac;           /* fraction held out, in [0, 0.9] */

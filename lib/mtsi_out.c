@@ -280,6 +280,18 @@ int mtsi_out_check(const char *path, int force)
     return MTSI_OK;
 }
 
+int mtsi_out_resume(const char *path)
+{
+    init();
+    out_entry *e = find_out(path);
+    if (e && e->committed)
+        return MTSI_OK; /* already this run's own file */
+    int rc = mtsi_out_check(path, 1);
+    if (!rc && (e = find_out(path)) != NULL)
+        e->committed = 1;
+    return rc;
+}
+
 void mtsi_out_release(const char *path)
 {
     out_entry *e = find_out(path);

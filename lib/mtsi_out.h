@@ -38,6 +38,11 @@ int mtsi_in_check(const char *path);
  * recorded input, whatever the order of the calls. */
 int mtsi_in_register(const char *path);
 int mtsi_out_check(const char *path, int force);
+/* An output that this run continues (train --resume: OUT is also the
+ * checkpoint it reads): mtsi_out_check(OUT, 1), then OUT counts as this
+ * run's own file, as after a commit, so it may be read and later replaced.
+ * Call it before reading OUT; calling it again is a no-op. */
+int mtsi_out_resume(const char *path);
 char *mtsi_out_tmpname(const char *path);
 int mtsi_out_commit(const char *tmp, const char *path);
 void mtsi_out_abort(const char *tmp);

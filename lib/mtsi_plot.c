@@ -1,7 +1,7 @@
 /* Figures on cairo: see mtsi_plot.h. */
 #include "mtsi_plot.h"
-#include "mtsi_out.h"
 #include "mtsi_err.h"
+#include "mtsi_out.h"
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
@@ -87,8 +87,13 @@ mtsi_plot *mtsi_plot_new(mtsi_plot_format fmt, const char *path, double w, doubl
         st = cairo_status(p->cr);
     }
     if (st != CAIRO_STATUS_SUCCESS) {
-        mtsi_error_set(MTSI_EIO, "%s: cannot create the %s figure: %s", path,
-                       mtsi_plot_format_name(fmt), cairo_status_to_string(st));
+        char user[4096];
+        const char *name = mtsi_out_user_path(path, user, sizeof user);
+        if (st == CAIRO_STATUS_WRITE_ERROR)
+            mtsi_out_write_error(name);
+        else
+            mtsi_error_set(MTSI_EIO, "%s: cannot create the %s figure: %s", name,
+                           mtsi_plot_format_name(fmt), cairo_status_to_string(st));
         mtsi_plot_free(p);
         return NULL;
     }
@@ -127,17 +132,14 @@ int mtsi_plot_finish(mtsi_plot *p)
         st = cairo_surface_status(p->surf);
     }
     int rc = MTSI_OK;
-    if (st != CAIRO_STATUS_SUCCESS) {
-        /* name the user's file, not its temporary name; a failed write is
-         * reported by the output rule (a full disk says so) */
-        char ub[4096];
-        const char *user = mtsi_out_user_path(p->path, ub, sizeof ub);
-        if (st == CAIRO_STATUS_WRITE_ERROR)
-            rc = mtsi_out_write_error(user);
-        else
-            rc = mtsi_error_set(MTSI_EIO, "%s: cannot write the %s figure: %s", user,
-                                mtsi_plot_format_name(p->fmt), cairo_status_to_string(st));
-    }
+    /* messages name the user's OUT, not the temporary file being written */
+    char user[4096];
+    const char *name = mtsi_out_user_path(p->path, user, sizeof user);
+    if (st == CAIRO_STATUS_WRITE_ERROR)
+        rc = mtsi_out_write_error(name);
+    else if (st != CAIRO_STATUS_SUCCESS)
+        rc = mtsi_error_set(MTSI_EIO, "%s: cannot write the %s figure: %s", name,
+                            mtsi_plot_format_name(p->fmt), cairo_status_to_string(st));
     mtsi_plot_free(p);
     return rc;
 }

@@ -5,16 +5,15 @@
 # signals, corrupted checkpoints, non-finite chains and strict numbers.
 # Every case: the expected exit status (1 only for a genuine I/O failure),
 # no crash, no sanitizer report, inputs unchanged, nothing left behind.
-# Cases of writers being rewritten elsewhere (train, fit-gaussian, sample,
-# model) are listed in KNOWN below as expected failures.
+# Cases of writers still being reworked are listed in KNOWN below as
+# expected failures.
 NAME=fuzz_faults
 . "${MTSI_SRCDIR:-.}/tests/cli_lib.sh"
 A="--chi 1 --kappa 1 --gamma 1 --therm 5 --thin 1"
 ARCH="width=4,mult=1,blocks=1,groups=1"
-# Expected failures: each case name between spaces (tests/fuzz_known.txt lists the readers' cases).
-# (mtsi_ensemble_write names the temporary file: it must report
-# mtsi_out_write_error(OUT) instead.)
-KNOWN=" full disk (tmpfs, 8k): sample  full disk (tmpfs, 64k): sample  full disk (ulimit, 8k): sample  full disk (ulimit, 64k): sample "
+# Expected failures: each case name between spaces, none at present
+# (tests/fuzz_known.txt lists the readers' cases).
+KNOWN=" "
 [ "${MTSI_FUZZ_STRICT:-0}" = 1 ] && KNOWN=
 xfail=0
 

@@ -22,7 +22,9 @@
  *   NAME:D a dataset (all but shrink: "must").
  * Deterministic: the same input gives the same mutants.
  *
- *   fuzz_gen --make-mask L FILE [V]   a valid mask (site 0 = V, default 1)
+ *   fuzz_gen --make-mask L FILE [V [int]]  a mask with site 0 = V (default
+ *                                     1; uint8 for 0/1, else float64, or
+ *                                     int32 with "int")
  *   fuzz_gen --make-path T L FILE     a valid alpha path */
 #include <hdf5.h>
 #include <math.h>
@@ -399,10 +401,10 @@ static void byte_mutants(void)
     }
 }
 
-/* Valid inputs of sample: a mask /mask uint8 [L, L] (1 = observed) with
- * site 0 set to V (stored as float64 when V is not 0/1, as int8 when
- * negative), and a path /alpha [T+1, L, L] of alpha = 1 - t. */
-static int make_mask(long L, const char *path, double v)
+/* Inputs of sample: a mask /mask uint8 [L, L] (1 = observed) with site 0
+ * set to V (stored as float64 when V is not 0/1, as int32 when asked), and
+ * a path /alpha [T+1, L, L] of alpha = 1 - t. */
+static int make_mask(long L, const char *path, double v, int as_int)
 {
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     hsize_t d[2] = {(hsize_t)L, (hsize_t)L};
@@ -410,8 +412,7 @@ static int make_mask(long L, const char *path, double v)
     for (long i = 0; i < L * L; i++)
         m[i] = (i % 3) != 0;
     m[0] = v;
-    hid_t t = (v == 0 || v == 1) ? H5T_STD_U8LE : (v < 0 && v == floor(v)) ? H5T_STD_I8LE
-                                                                            : H5T_IEEE_F64LE;
+    hid_t t = as_int ? H5T_STD_I32LE : (v == 0 || v == 1) ? H5T_STD_U8LE : H5T_IEEE_F64LE;
     make_ds(f, "mask", t, 2, d, m, (size_t)(L * L));
     free(m);
     return H5Fclose(f) < 0;
@@ -434,7 +435,8 @@ int main(int argc, char **argv)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (argc >= 4 && !strcmp(argv[1], "--make-mask"))
-        return make_mask(atol(argv[2]), argv[3], argc > 4 ? atof(argv[4]) : 1.0);
+        return make_mask(atol(argv[2]), argv[3], argc > 4 ? atof(argv[4]) : 1.0,
+                         argc > 5 && !strcmp(argv[5], "int"));
     if (argc >= 5 && !strcmp(argv[1], "--make-path"))
         return make_path(atol(argv[2]), atol(argv[3]), argv[4]);
     if (argc < 4) {

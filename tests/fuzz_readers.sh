@@ -132,6 +132,13 @@ fuzz() { # fuzz INPUT PREFIX READERS CRIT...
     in=$1 pre=$2 readers=$3
     shift 3
     "$GEN" "$in" "$T/m" "$pre" "$@" >"$T/man-$pre" || { bad "fuzz_gen $in"; return; }
+    # The mask retyped to int32 keeps its values 0/1, and an integer mask is
+    # read as nonzero = observed (like a PNG): a valid variant, not a
+    # mutant to refuse.
+    if [ "$pre" = mask ]; then
+        sed 's/ must dataset mask int$/ ok dataset mask int/' "$T/man-$pre" >"$T/man-$pre.x" &&
+            mv "$T/man-$pre.x" "$T/man-$pre"
+    fi
     (work 0 "$T/man-$pre" "$readers") &
     (work 1 "$T/man-$pre" "$readers") &
     wait
@@ -144,13 +151,19 @@ fuzz nm.h5 neural "model sample"
 fuzz mask.h5 mask "mask" mask:D
 fuzz path.h5 path "path" alpha:D
 
-# masks with values other than 0/1 must be refused
+# floating-point masks with values other than 0/1 must be refused (a
+# fraction is most likely an alpha map); integer masks are nonzero = observed
 W="$T/w0"
 O="$W/o/o.h5"
 for v in 2 0.5 -1; do
     "$GEN" --make-mask 4 "$T/m/bad-$v.h5" "$v"
     check sample-mask must "mask value $v" "$T/m/bad-$v.h5" -- "$MTSI" sample --model gm.h5 \
         --from valid.h5 --path inpaint --mask "$T/m/bad-$v.h5" --n 2 --steps 2 --out "$O"
+done
+for v in 2 -1; do
+    "$GEN" --make-mask 4 "$T/m/int-$v.h5" "$v" int
+    check sample-mask ok "int mask value $v" "$T/m/int-$v.h5" -- "$MTSI" sample --model gm.h5 \
+        --from valid.h5 --path inpaint --mask "$T/m/int-$v.h5" --n 2 --steps 2 --out "$O"
 done
 
 # every input left as it was

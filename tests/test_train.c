@@ -317,6 +317,18 @@ END_TEST
 
 /* A magnetised, smooth field: x = s m + 0.4 (mean of a site's noise and its
  * right and lower neighbours' noise), s = ±1. Learnable and Z2 symmetric. */
+/* The attributes of a phi^4 lattice file: kind, L, dim and the couplings
+ * (required; the values do not matter to training). */
+static void put_lattice_attrs(hid_t f, long L, int dim)
+{
+    ck_assert_int_eq(mtsi_h5_attr_set_string(f, "kind", "data"), MTSI_OK);
+    ck_assert_int_eq(mtsi_h5_attr_set_long(f, "L", L), MTSI_OK);
+    ck_assert_int_eq(mtsi_h5_attr_set_long(f, "dim", dim), MTSI_OK);
+    ck_assert_int_eq(mtsi_h5_attr_set_double(f, "chi", 1.0), MTSI_OK);
+    ck_assert_int_eq(mtsi_h5_attr_set_double(f, "kappa", 1.0), MTSI_OK);
+    ck_assert_int_eq(mtsi_h5_attr_set_double(f, "gamma", 1.0), MTSI_OK);
+}
+
 static void make_ensemble(const char *file, long n, long L, uint64_t seed)
 {
     mtsi_rng r;
@@ -334,9 +346,7 @@ static void make_ensemble(const char *file, long n, long L, uint64_t seed)
     }
     hid_t f = mtsi_h5_create(file);
     ck_assert(f >= 0);
-    ck_assert_int_eq(mtsi_h5_attr_set_string(f, "kind", "data"), MTSI_OK);
-    ck_assert_int_eq(mtsi_h5_attr_set_long(f, "L", L), MTSI_OK);
-    ck_assert_int_eq(mtsi_h5_attr_set_long(f, "dim", 2), MTSI_OK);
+    put_lattice_attrs(f, L, 2);
     hsize_t d[3] = {(hsize_t)n, (hsize_t)L, (hsize_t)L};
     ck_assert_int_eq(mtsi_h5_write_double(f, "configs", 3, d, c), MTSI_OK);
     H5Fclose(f);
@@ -357,8 +367,7 @@ static void make_ensemble_1d(const char *file, long n, long L)
     }
     hid_t f = mtsi_h5_create(file);
     ck_assert(f >= 0);
-    ck_assert_int_eq(mtsi_h5_attr_set_long(f, "L", L), MTSI_OK);
-    ck_assert_int_eq(mtsi_h5_attr_set_long(f, "dim", 1), MTSI_OK);
+    put_lattice_attrs(f, L, 1);
     hsize_t d[2] = {(hsize_t)n, (hsize_t)L};
     ck_assert_int_eq(mtsi_h5_write_double(f, "configs", 2, d, c), MTSI_OK);
     H5Fclose(f);
