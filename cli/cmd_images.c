@@ -7,6 +7,7 @@
 #include "mtsi_err.h"
 #include "mtsi_h5.h"
 #include "mtsi_images.h"
+#include "mtsi_json.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -431,13 +432,24 @@ static int read_source_index(const char *path, long m, long **src)
     return rc;
 }
 
-static void json_stat(FILE *f, const char *key, stat2 s, int comma)
+static json_t *json_stat(stat2 s, int *rc)
 {
-    fprintf(f, "\"%s\": {\"mean\": ", key);
-    mtsi_json_number(f, s.mean);
-    fprintf(f, ", \"err\": ");
-    mtsi_json_number(f, s.err);
-    fprintf(f, "}%s", comma ? ", " : "");
+    json_t *o = json_object();
+    if (!o)
+        *rc = MTSI_ENOMEM;
+    mtsi_json_set(o, "mean", mtsi_json_num(s.mean), rc);
+    mtsi_json_set(o, "err", mtsi_json_num(s.err), rc);
+    return o;
+}
+
+static json_t *json_pair(stat2 psnr, stat2 ssim, int *rc)
+{
+    json_t *o = json_object();
+    if (!o)
+        *rc = MTSI_ENOMEM;
+    mtsi_json_set(o, "psnr", json_stat(psnr, rc), rc);
+    mtsi_json_set(o, "ssim", json_stat(ssim, rc), rc);
+    return o;
 }
 
 static int cmd_score(opts *o)
@@ -541,13 +553,14 @@ static int cmd_score(opts *o)
     if (!rc) {
         stat2 a = mean_err(ps, n), b = mean_err(ss, n), c = mean_err(pk, n), d = mean_err(sk, n);
         if (o->json) {
-            printf("{\"n\": %ld, \"k\": %ld, \"single\": {", n, K);
-            json_stat(stdout, "psnr", a, 1);
-            json_stat(stdout, "ssim", b, 0);
-            printf("}, \"mean_k\": {");
-            json_stat(stdout, "psnr", c, 1);
-            json_stat(stdout, "ssim", d, 0);
-            printf("}}\n");
+            json_t *doc = json_object();
+            rc = doc ? MTSI_OK : MTSI_ENOMEM;
+            mtsi_json_set(doc, "n", json_integer(n), &rc);
+            mtsi_json_set(doc, "k", json_integer(K), &rc);
+            mtsi_json_set(doc, "single", json_pair(a, b, &rc), &rc);
+            mtsi_json_set(doc, "mean_k", json_pair(c, d, &rc), &rc);
+            rc = rc ? rc : mtsi_json_write(stdout, doc, MTSI_JSON_SHORTEST, NULL, 0);
+            json_decref(doc);
         } else {
             printf("%ld images, %ld sample(s) each (%s vs %s)\n", n, K, o->recon, o->truth);
             printf("                 PSNR (dB)            SSIM\n");
@@ -747,14 +760,17 @@ static int cmd_classify(opts *o)
         free(m);
     }
     if (!rc && o->json) {
-        printf("{\"n\": %ld, \"accuracy\": ", s.n);
-        mtsi_json_number(stdout, acc);
-        printf(", \"histogram\": [");
+        json_t *doc = json_object(), *h = json_array();
+        rc = doc && h ? MTSI_OK : MTSI_ENOMEM;
+        mtsi_json_set(doc, "n", json_integer(s.n), &rc);
+        mtsi_json_set(doc, "accuracy", mtsi_json_num(acc), &rc);
         for (int c = 0; c < MTSI_IMG_CLASSES; c++)
-            printf("%s%ld", c ? ", " : "", hist[c]);
-        printf("], \"fd\": ");
-        mtsi_json_number(stdout, fd);
-        printf(", \"ref_n\": %ld}\n", o->ref ? ref.n : 0);
+            mtsi_json_append(h, json_integer(hist[c]), &rc);
+        mtsi_json_set(doc, "histogram", h, &rc);
+        mtsi_json_set(doc, "fd", mtsi_json_num(fd), &rc);
+        mtsi_json_set(doc, "ref_n", json_integer(o->ref ? ref.n : 0), &rc);
+        rc = rc ? rc : mtsi_json_write(stdout, doc, MTSI_JSON_SHORTEST, NULL, 0);
+        json_decref(doc);
     } else if (!rc) {
         printf("%ld images of %s", s.n, o->data);
         if (s.labels)
