@@ -8,7 +8,9 @@
 #include "mtsi_h5.h"
 #include "mtsi_images.h"
 #include "mtsi_json.h"
+#include "mtsi_plot.h"
 
+#include <cblas.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +30,10 @@ static const char usage_text[] =
     "                          [--epochs E] [--batch B] [--lr LR] [--shift S] [--seed S]\n"
     "                          [--arch K=V,...] [--force]\n"
     "       mtsi images classify --model CLF.h5 --data X.h5 [--ref REF.h5] [--json]\n"
+    "       mtsi images figure --truth X.h5 --recon R.h5 [--rows N] [--samples S]\n"
+    "                          --out FIG.png|pdf|svg [--force]\n"
+    "       mtsi images figure --stages S1.h5,S2.h5,... [--truth X.h5] [--rows N]\n"
+    "                          --out FIG.png|pdf|svg [--force]\n"
     "\n"
     "The image task of SPEC section 7 (MNIST, 28x28, pixels 2p-1 in [-1, 1]).\n"
     "\n"
@@ -46,6 +52,9 @@ static const char usage_text[] =
     "             random shifts; prints test accuracy with --test\n"
     "  classify   accuracy (when X.h5 has labels), class histogram, and with --ref\n"
     "             the Frechet distance between the classifier's features of X and REF\n"
+    "  figure     inpainting: per image the observation (missing pixels red), S\n"
+    "             samples, their mean and the truth; --stages: sequential\n"
+    "             generation, one column per stage file (pixels with /mask 0 red)\n"
     "\n"
     "Masks M: box:S (central SxS missing; box:14 = rows/cols 7..20), random:F\n"
     "(fraction F missing, a new mask per image from the seed), rows:even,\n"
@@ -55,7 +64,7 @@ static const char usage_text[] =
 enum {
     O_PACKAGE = 256, O_OUT_TRAIN, O_OUT_TEST, O_NTEST, O_SEED, O_COUNTS, O_FORCE, O_MASK, O_DATA,
     O_OUT, O_METHOD, O_TRUTH, O_SIGMA, O_N, O_RECON, O_K, O_JSON, O_TRAIN, O_TEST, O_EPOCHS,
-    O_BATCH, O_LR, O_SHIFT, O_ARCH, O_MODEL, O_REF
+    O_BATCH, O_LR, O_SHIFT, O_ARCH, O_MODEL, O_REF, O_ROWS, O_SAMPLES, O_STAGES
 };
 
 static const struct option longopts[] = {
@@ -72,12 +81,13 @@ static const struct option longopts[] = {
     {"batch", required_argument, 0, O_BATCH},     {"lr", required_argument, 0, O_LR},
     {"shift", required_argument, 0, O_SHIFT},     {"arch", required_argument, 0, O_ARCH},
     {"model", required_argument, 0, O_MODEL},     {"ref", required_argument, 0, O_REF},
-    {0, 0, 0, 0}};
+    {"rows", required_argument, 0, O_ROWS},       {"samples", required_argument, 0, O_SAMPLES},
+    {"stages", required_argument, 0, O_STAGES},   {0, 0, 0, 0}};
 
 typedef struct {
     const char *package, *out_train, *out_test, *counts, *mask, *data, *out, *method, *truth,
-        *recon, *train, *test, *arch, *model, *ref;
-    long ntest, n, k, epochs, batch, shift;
+        *recon, *train, *test, *arch, *model, *ref, *stages;
+    long ntest, n, k, epochs, batch, shift, rows, samples;
     double sigma, lr;
     unsigned long long seed;
     int seed_set, force, json;
@@ -101,6 +111,7 @@ static int allowed(const char *sub, int o)
         {"train-classifier",
          {O_TRAIN, O_OUT, O_TEST, O_EPOCHS, O_BATCH, O_LR, O_SHIFT, O_SEED, O_ARCH, O_FORCE}},
         {"classify", {O_MODEL, O_DATA, O_REF, O_JSON}},
+        {"figure", {O_TRUTH, O_RECON, O_STAGES, O_ROWS, O_SAMPLES, O_OUT, O_FORCE}},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(t[i].sub, sub)) {
@@ -348,6 +359,8 @@ static int cmd_baseline(opts *o)
     r.index = rc ? NULL : mtsi_malloc((size_t)s.n * sizeof(long));
     if (!rc && (!r.x || !r.index))
         rc = MTSI_ENOMEM;
+    /* one small banded solve per image: OpenBLAS's threads only cost */
+    openblas_set_num_threads(1);
     double t0 = mtsi_wtime();
     for (long i = 0; !rc && i < s.n; i++) {
         const unsigned char *m = mask + (nmask > 1 ? i * P : 0);
@@ -788,6 +801,291 @@ static int cmd_classify(opts *o)
     return rc ? mtsi_cli_fail(cmdname) : 0;
 }
 
+
+/* ---- figures ------------------------------------------------------------ */
+
+#define CELL 84.0  /* units per 28-pixel image: 3 per pixel */
+#define GAP 8.0
+#define MARGIN 24.0
+#define HEAD 44.0
+#define MISSING_RGB 0xd62728
+
+/* /mask of a file: [h, w] (shared, *per = 0) or [M, h, w] (*per = 1);
+ * NULL when absent. */
+static int read_file_mask(const char *path, long m, int h, int w, unsigned char **mask, int *per)
+{
+    char what[4200];
+    snprintf(what, sizeof what, "'%s'", path);
+    *mask = NULL;
+    *per = 0;
+    hid_t f = mtsi_h5_open(path);
+    if (f < 0)
+        return mtsi_error_code();
+    int rc = MTSI_OK;
+    if (mtsi_h5_has(f, "mask")) {
+        hsize_t d[8];
+        int r = mtsi_h5_shape(f, "mask", d, 8, what);
+        if (r == 2 && (long)d[0] == h && (long)d[1] == w)
+            *per = 0;
+        else if (r == 3 && (long)d[0] == m && (long)d[1] == h && (long)d[2] == w)
+            *per = 1;
+        else
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: /mask is not [%d, %d] or [%ld, %d, %d]", what, h,
+                                w, m, h, w);
+        size_t n = (size_t)(*per ? m : 1) * (size_t)h * (size_t)w;
+        *mask = rc ? NULL : mtsi_malloc(n);
+        rc = rc ? rc : (*mask ? mtsi_h5_read_u8(f, "mask", *mask, n, what) : MTSI_ENOMEM);
+        if (rc) {
+            free(*mask);
+            *mask = NULL;
+        }
+    }
+    H5Fclose(f);
+    return rc;
+}
+
+/* The missing-pixel overlay of mtsi_plot_image: nonzero = drawn in the
+ * marked colour, i.e. the complement of an observed-mask. */
+static void invert(const unsigned char *m, long P, unsigned char *out)
+{
+    for (long q = 0; q < P; q++)
+        out[q] = m ? !m[q] : 0;
+}
+
+static void column_title(mtsi_plot *p, int col, const char *s)
+{
+    double x = MARGIN + col * (CELL + GAP) + CELL / 2;
+    mtsi_plot_text(p, x, MARGIN + HEAD / 2 - 6, s, 16, 0x222222, 0, 0, 0);
+}
+
+static void cell(mtsi_plot *p, int row, int col, const double *img, int h, int w,
+                 const unsigned char *missing)
+{
+    const mtsi_plot_scale sc = {MTSI_PLOT_CMAP_GRAY, -1, 1, MISSING_RGB};
+    double x = MARGIN + col * (CELL + GAP), y = MARGIN + HEAD + row * (CELL + GAP);
+    mtsi_plot_image(p, x, y, CELL, CELL, img, 1, h, w, &sc, missing);
+    mtsi_plot_stroke_rect(p, x, y, x + CELL, y + CELL, 0x888888, 1);
+}
+
+static int split_list(const char *s, char ***items, int *n, char **buf)
+{
+    *n = 0;
+    *items = NULL;
+    char *copy = *buf = strdup(s);
+    if (!copy)
+        return MTSI_ENOMEM;
+    int cap = 1;
+    for (const char *c = s; *c; c++)
+        cap += *c == ',';
+    char **v = mtsi_calloc((size_t)cap, sizeof *v);
+    if (!v)
+        return MTSI_ENOMEM;
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        v[(*n)++] = t;
+    *items = v;
+    return *n ? MTSI_OK : mtsi_error_set(MTSI_EINVAL, "--stages: no file given");
+}
+
+static int figure_inpainting(const opts *o, mtsi_plot_format fmt, const char *tmp)
+{
+    mtsi_img_set t, r;
+    memset(&t, 0, sizeof t);
+    memset(&r, 0, sizeof r);
+    int rc = mtsi_img_set_read(o->truth, &t);
+    rc = rc ? rc : mtsi_img_set_read(o->recon, &r);
+    if (!rc && (r.h != t.h || r.w != t.w))
+        rc = mtsi_error_set(MTSI_EINVAL, "'%s' has %dx%d images, '%s' %dx%d", o->recon, r.h, r.w,
+                            o->truth, t.h, t.w);
+    long *src = NULL, P = (long)t.h * t.w;
+    unsigned char *mask = NULL, *miss = NULL;
+    int per = 0;
+    rc = rc ? rc : read_source_index(o->recon, r.n, &src);
+    rc = rc ? rc : read_file_mask(o->recon, r.n, t.h, t.w, &mask, &per);
+    int rows = (int)(o->rows ? o->rows : 4), S = (int)(o->samples ? o->samples : 4);
+    /* the first `rows` truth images with samples, and their samples */
+    long *pick = rc ? NULL : mtsi_malloc((size_t)rows * (size_t)(S + 1) * sizeof(long));
+    int *ns = rc ? NULL : mtsi_calloc((size_t)rows, sizeof(int));
+    double *avg = rc ? NULL : mtsi_malloc((size_t)P * sizeof(double));
+    miss = rc ? NULL : mtsi_malloc((size_t)P);
+    if (!rc && (!pick || !ns || !avg || !miss))
+        rc = MTSI_ENOMEM;
+    int nr = 0;
+    long *img = rc ? NULL : mtsi_malloc((size_t)rows * sizeof(long));
+    if (!rc && !img)
+        rc = MTSI_ENOMEM;
+    for (long j = 0; !rc && j < r.n; j++) {
+        long i = src ? src[j] : j % t.n;
+        if (i < 0 || i >= t.n) {
+            rc = mtsi_error_set(MTSI_EINVAL, "'%s': source_index %ld outside [0, %ld)", o->recon, i,
+                                t.n);
+            break;
+        }
+        int k;
+        for (k = 0; k < nr && img[k] != i; k++)
+            ;
+        if (k == nr) {
+            if (nr == rows)
+                continue;
+            img[nr++] = i;
+        }
+        if (ns[k] < S)
+            pick[k * (S + 1) + ns[k]++] = j;
+    }
+    if (!rc && nr == 0)
+        rc = mtsi_error_set(MTSI_EINVAL, "'%s' has no samples", o->recon);
+    int maxs = 0;
+    for (int k = 0; !rc && k < nr; k++)
+        maxs = ns[k] > maxs ? ns[k] : maxs;
+    int cols = maxs + 2 + (maxs > 1);
+    mtsi_plot *p = rc ? NULL
+                      : mtsi_plot_new(fmt, tmp, 2 * MARGIN + cols * (CELL + GAP) - GAP,
+                                      2 * MARGIN + HEAD + nr * (CELL + GAP) - GAP);
+    if (!rc && !p)
+        rc = mtsi_error_code() ? mtsi_error_code() : MTSI_EFAIL;
+    if (!rc) {
+        column_title(p, 0, "observed");
+        for (int s = 0; s < maxs; s++) {
+            char buf[32];
+            snprintf(buf, sizeof buf, "sample %d", s + 1);
+            column_title(p, 1 + s, buf);
+        }
+        if (maxs > 1)
+            column_title(p, 1 + maxs, "mean");
+        column_title(p, cols - 1, "truth");
+        for (int k = 0; k < nr; k++) {
+            long i = img[k], j0 = pick[k * (S + 1)];
+            const double *x = t.x + i * P;
+            invert(mask ? mask + (per ? j0 * P : 0) : NULL, P, miss);
+            cell(p, k, 0, x, t.h, t.w, miss);
+            for (long q = 0; q < P; q++)
+                avg[q] = 0;
+            for (int s = 0; s < ns[k]; s++) {
+                const double *y = r.x + pick[k * (S + 1) + s] * P;
+                cell(p, k, 1 + s, y, t.h, t.w, NULL);
+                for (long q = 0; q < P; q++)
+                    avg[q] += y[q] / ns[k];
+            }
+            if (maxs > 1 && ns[k] > 1)
+                cell(p, k, 1 + maxs, avg, t.h, t.w, NULL);
+            cell(p, k, cols - 1, x, t.h, t.w, NULL);
+        }
+        rc = mtsi_plot_finish(p);
+    }
+    free(src);
+    free(mask);
+    free(miss);
+    free(pick);
+    free(ns);
+    free(avg);
+    free(img);
+    mtsi_img_set_free(&t);
+    mtsi_img_set_free(&r);
+    return rc;
+}
+
+static int figure_stages(const opts *o, mtsi_plot_format fmt, const char *tmp)
+{
+    char **files = NULL, *buf = NULL;
+    int nf = 0, rc = split_list(o->stages, &files, &nf, &buf);
+    mtsi_img_set *st = rc ? NULL : mtsi_calloc((size_t)nf, sizeof *st);
+    unsigned char **masks = rc ? NULL : mtsi_calloc((size_t)nf, sizeof *masks);
+    int *per = rc ? NULL : mtsi_calloc((size_t)nf, sizeof *per);
+    mtsi_img_set t;
+    memset(&t, 0, sizeof t);
+    if (!rc && (!st || !masks || !per))
+        rc = MTSI_ENOMEM;
+    for (int f = 0; !rc && f < nf; f++) {
+        if (mtsi_in_check(files[f]) || same_file(files[f], o->out)) {
+            rc = mtsi_error_code() ? mtsi_error_code()
+                                   : mtsi_error_set(MTSI_EINVAL, "output '%s' is also an input",
+                                                    o->out);
+            break;
+        }
+        rc = mtsi_img_set_read(files[f], &st[f]);
+        if (!rc && (st[f].h != st[0].h || st[f].w != st[0].w || st[f].n != st[0].n))
+            rc = mtsi_error_set(MTSI_EINVAL, "stage '%s' has %ld images of %dx%d, '%s' %ld of %dx%d",
+                                files[f], st[f].n, st[f].h, st[f].w, files[0], st[0].n, st[0].h,
+                                st[0].w);
+        rc = rc ? rc : read_file_mask(files[f], st[f].n, st[f].h, st[f].w, &masks[f], &per[f]);
+    }
+    if (!rc && o->truth) {
+        rc = mtsi_img_set_read(o->truth, &t);
+        if (!rc && (t.h != st[0].h || t.w != st[0].w || t.n < st[0].n))
+            rc = mtsi_error_set(MTSI_EINVAL, "--truth '%s' does not match the stages' images",
+                                o->truth);
+    }
+    long P = rc ? 0 : (long)st[0].h * st[0].w;
+    int rows = rc ? 0 : (int)(o->rows ? o->rows : 4);
+    if (!rc && rows > st[0].n)
+        rows = (int)st[0].n;
+    unsigned char *miss = rc ? NULL : mtsi_malloc((size_t)P);
+    if (!rc && !miss)
+        rc = MTSI_ENOMEM;
+    int cols = nf + (o->truth != NULL);
+    mtsi_plot *p = rc ? NULL
+                      : mtsi_plot_new(fmt, tmp, 2 * MARGIN + cols * (CELL + GAP) - GAP,
+                                      2 * MARGIN + HEAD + rows * (CELL + GAP) - GAP);
+    if (!rc && !p)
+        rc = mtsi_error_code() ? mtsi_error_code() : MTSI_EFAIL;
+    if (!rc) {
+        for (int f = 0; f < nf; f++) {
+            char buf[32];
+            snprintf(buf, sizeof buf, "stage %d", f + 1);
+            column_title(p, f, buf);
+        }
+        if (o->truth)
+            column_title(p, nf, "truth");
+        for (int i = 0; i < rows; i++) {
+            for (int f = 0; f < nf; f++) {
+                invert(masks[f] ? masks[f] + (per[f] ? i * P : 0) : NULL, P, miss);
+                cell(p, i, f, st[f].x + i * P, st[f].h, st[f].w, miss);
+            }
+            if (o->truth)
+                cell(p, i, nf, t.x + i * P, t.h, t.w, NULL);
+        }
+        rc = mtsi_plot_finish(p);
+    }
+    for (int f = 0; st && f < nf; f++) {
+        mtsi_img_set_free(&st[f]);
+        free(masks[f]);
+    }
+    mtsi_img_set_free(&t);
+    free(st);
+    free(masks);
+    free(per);
+    free(miss);
+    free(files);
+    free(buf);
+    return rc;
+}
+
+static int cmd_figure(opts *o)
+{
+    if (!o->out || (!o->stages && (!o->truth || !o->recon)) || (o->stages && o->recon))
+        return mtsi_cli_usage_error(cmdname, "figure needs --out and either --truth X.h5 --recon "
+                                             "R.h5 or --stages S1.h5,...");
+    mtsi_plot_format fmt;
+    if (mtsi_plot_format_of(o->out, &fmt))
+        return mtsi_cli_fail(cmdname);
+    if ((o->truth && mtsi_in_check(o->truth)) || (o->recon && mtsi_in_check(o->recon)) ||
+        out_ok(o->out, o->truth, o->force) ||
+        (o->recon && same_file(o->out, o->recon) &&
+         mtsi_error_set(MTSI_EINVAL, "output '%s' is also an input", o->out)))
+        return mtsi_cli_fail(cmdname);
+    char *tmp = mtsi_out_tmpname(o->out);
+    if (!tmp)
+        return mtsi_cli_fail(cmdname);
+    int rc = o->stages ? figure_stages(o, fmt, tmp) : figure_inpainting(o, fmt, tmp);
+    rc = rc ? rc : mtsi_out_commit(tmp, o->out);
+    if (rc)
+        unlink(tmp);
+    else
+        printf("figure -> %s\n", o->out);
+    free(tmp);
+    return rc ? mtsi_cli_fail(cmdname) : 0;
+}
+
 /* ---- dispatch --------------------------------------------------------- */
 
 int mtsi_cmd_images(int argc, char **argv)
@@ -797,8 +1095,8 @@ int mtsi_cmd_images(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *sub = argv[1];
-    static const char *subs[] = {"import", "mask", "baseline", "score", "train-classifier",
-                                 "classify"};
+    static const char *subs[] = {"import",   "mask",     "baseline", "score", "train-classifier",
+                                 "classify", "figure"};
     size_t si;
     for (si = 0; si < sizeof subs / sizeof subs[0]; si++)
         if (!strcmp(sub, subs[si]))
@@ -806,7 +1104,7 @@ int mtsi_cmd_images(int argc, char **argv)
     if (si == sizeof subs / sizeof subs[0])
         return mtsi_cli_usage_error(cmdname,
                                     "unknown sub-command '%s' (import, mask, baseline, score, "
-                                    "train-classifier, classify)",
+                                    "train-classifier, classify, figure)",
                                     sub);
     opts o;
     memset(&o, 0, sizeof o);
@@ -861,6 +1159,9 @@ int mtsi_cmd_images(int argc, char **argv)
         case O_ARCH: o.arch = optarg; break;
         case O_MODEL: o.model = optarg; break;
         case O_REF: o.ref = optarg; break;
+        case O_ROWS: rc = mtsi_parse_long_range("--rows", optarg, 1, 64, &o.rows); break;
+        case O_SAMPLES: rc = mtsi_parse_long_range("--samples", optarg, 1, 32, &o.samples); break;
+        case O_STAGES: o.stages = optarg; break;
         }
         if (rc)
             return mtsi_cli_fail(cmdname);
@@ -877,5 +1178,7 @@ int mtsi_cmd_images(int argc, char **argv)
         return cmd_score(&o);
     if (!strcmp(sub, "train-classifier"))
         return cmd_train(&o);
+    if (!strcmp(sub, "figure"))
+        return cmd_figure(&o);
     return cmd_classify(&o);
 }

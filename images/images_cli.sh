@@ -83,6 +83,21 @@ expect_refusal "option of another sub-command" "$MTSI" images score --truth "$T/
     --recon "$T/hm.h5" --sigma 1
 expect_refusal "unknown sub-command" "$MTSI" images paint
 
+# ---- figures -------------------------------------------------------------------
+"$MTSI" images figure --truth "$T/te.h5" --recon "$T/harmonic.h5" --rows 3 --out "$T/f.png" \
+    >/dev/null 2>"$T/err" && [ "$(head -c 8 "$T/f.png" | od -An -c | tr -d ' ')" = '211PNG\r\n032\n' ] &&
+    ok || bad "inpainting figure: $(cat "$T/err")"
+"$MTSI" images baseline --method degraded --truth "$T/te.h5" --mask rows:even --out "$T/s1.h5" >/dev/null &&
+    "$MTSI" images figure --stages "$T/s1.h5,$T/degraded.h5,$T/harmonic.h5" --truth "$T/te.h5" \
+        --out "$T/f.pdf" >/dev/null 2>"$T/err" && [ "$(head -c 5 "$T/f.pdf")" = '%PDF-' ] &&
+    ok || bad "stages figure: $(cat "$T/err")"
+expect_refusal "figure format" "$MTSI" images figure --truth "$T/te.h5" --recon "$T/harmonic.h5" \
+    --out "$T/never.h5"
+"$MTSI" images baseline --method degraded --truth "$T/te.h5" --mask box:10 --n 5 --out "$T/s5.h5" >/dev/null
+expect_refusal "figure stage shapes" "$MTSI" images figure --stages "$T/s1.h5,$T/s5.h5" \
+    --out "$T/never.png"
+[ -e "$T/never.png" ] && bad "a refused figure was written"
+
 # ---- the classifier ------------------------------------------------------------
 "$MTSI" images train-classifier --train "$T/tr.h5" --test "$T/te.h5" --epochs 2 --batch 5 \
     --arch width=4,groups=2 --seed 2 --out "$T/clf.h5" >"$T/out" 2>"$T/err" &&
