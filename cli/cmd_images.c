@@ -23,8 +23,9 @@ static const char usage_text[] =
     "usage: mtsi images import --package DIR --out-train TRAIN.h5 --out-test TEST.h5\n"
     "                          [--ntest N] [--seed S] [--counts N0,...,N9|any] [--force]\n"
     "       mtsi images mask --mask M --data X.h5 [--seed S] --out MASK.h5 [--force]\n"
-    "       mtsi images baseline --method degraded|harmonic --truth X.h5 --mask M\n"
-    "                          [--sigma S] [--seed S] [--n N] --out R.h5 [--force]\n"
+    "       mtsi images baseline --method degraded|harmonic|gaussian --truth X.h5 --mask M\n"
+    "                          [--sigma S] [--seed S] [--n N] [--train TRAIN.h5]\n"
+    "                          [--ridge R] --out R.h5 [--force]\n"
     "       mtsi images score --truth X.h5 --recon R.h5 [--k K] [--json]\n"
     "       mtsi images train-classifier --train TRAIN.h5 --out CLF.h5 [--test TEST.h5]\n"
     "                          [--epochs E] [--batch B] [--lr LR] [--shift S] [--seed S]\n"
@@ -43,8 +44,10 @@ static const char usage_text[] =
     "             stratified train/test split (default 9,000/1,000, seed 20240607)\n"
     "  mask       write /mask (uint8, 1 = observed) for the images of X.h5\n"
     "  baseline   reconstructions of X.h5 from masked observations (observed\n"
-    "             pixels + sigma noise): degraded (missing pixels 0) or harmonic\n"
-    "             (exact Laplace fill with free boundary)\n"
+    "             pixels + sigma noise): degraded (missing pixels 0), harmonic\n"
+    "             (exact Laplace fill with free boundary) or gaussian (the exact\n"
+    "             conditional mean of a Gaussian with full covariance fitted to\n"
+    "             --train; noise variance sigma^2 + ridge, ridge default 1e-4)\n"
     "  score      PSNR and SSIM per image of R.h5 against X.h5 (its /source_index\n"
     "             names the image each sample completes): one sample and the mean\n"
     "             of K samples, mean and standard error over the images\n"
@@ -64,7 +67,7 @@ static const char usage_text[] =
 enum {
     O_PACKAGE = 256, O_OUT_TRAIN, O_OUT_TEST, O_NTEST, O_SEED, O_COUNTS, O_FORCE, O_MASK, O_DATA,
     O_OUT, O_METHOD, O_TRUTH, O_SIGMA, O_N, O_RECON, O_K, O_JSON, O_TRAIN, O_TEST, O_EPOCHS,
-    O_BATCH, O_LR, O_SHIFT, O_ARCH, O_MODEL, O_REF, O_ROWS, O_SAMPLES, O_STAGES
+    O_BATCH, O_LR, O_SHIFT, O_ARCH, O_MODEL, O_REF, O_ROWS, O_SAMPLES, O_STAGES, O_RIDGE
 };
 
 static const struct option longopts[] = {
@@ -82,15 +85,16 @@ static const struct option longopts[] = {
     {"shift", required_argument, 0, O_SHIFT},     {"arch", required_argument, 0, O_ARCH},
     {"model", required_argument, 0, O_MODEL},     {"ref", required_argument, 0, O_REF},
     {"rows", required_argument, 0, O_ROWS},       {"samples", required_argument, 0, O_SAMPLES},
-    {"stages", required_argument, 0, O_STAGES},   {0, 0, 0, 0}};
+    {"stages", required_argument, 0, O_STAGES},   {"ridge", required_argument, 0, O_RIDGE},
+    {0, 0, 0, 0}};
 
 typedef struct {
     const char *package, *out_train, *out_test, *counts, *mask, *data, *out, *method, *truth,
         *recon, *train, *test, *arch, *model, *ref, *stages;
     long ntest, n, k, epochs, batch, shift, rows, samples;
-    double sigma, lr;
+    double sigma, lr, ridge;
     unsigned long long seed;
-    int seed_set, force, json;
+    int seed_set, force, json, ridge_set;
     int argc;
     char **argv;
 } opts;
@@ -106,7 +110,8 @@ static int allowed(const char *sub, int o)
     } t[] = {
         {"import", {O_PACKAGE, O_OUT_TRAIN, O_OUT_TEST, O_NTEST, O_SEED, O_COUNTS, O_FORCE}},
         {"mask", {O_MASK, O_DATA, O_SEED, O_OUT, O_FORCE}},
-        {"baseline", {O_METHOD, O_TRUTH, O_MASK, O_SIGMA, O_SEED, O_N, O_OUT, O_FORCE}},
+        {"baseline",
+         {O_METHOD, O_TRUTH, O_MASK, O_SIGMA, O_SEED, O_N, O_OUT, O_FORCE, O_TRAIN, O_RIDGE}},
         {"score", {O_TRUTH, O_RECON, O_K, O_JSON}},
         {"train-classifier",
          {O_TRAIN, O_OUT, O_TEST, O_EPOCHS, O_BATCH, O_LR, O_SHIFT, O_SEED, O_ARCH, O_FORCE}},
@@ -322,17 +327,30 @@ static int cmd_baseline(opts *o)
     if (!o->method || !o->truth || !o->mask || !o->out)
         return mtsi_cli_usage_error(cmdname,
                                     "baseline needs --method, --truth X.h5, --mask M and --out R.h5");
-    int harm;
+    int method;
     if (!strcmp(o->method, "degraded"))
-        harm = 0;
+        method = 0;
     else if (!strcmp(o->method, "harmonic"))
-        harm = 1;
+        method = 1;
+    else if (!strcmp(o->method, "gaussian"))
+        method = 2;
     else
-        return mtsi_cli_usage_error(cmdname, "--method '%s': expected degraded or harmonic",
+        return mtsi_cli_usage_error(cmdname,
+                                    "--method '%s': expected degraded, harmonic or gaussian",
                                     o->method);
+    if ((method == 2) != (o->train != NULL))
+        return mtsi_cli_usage_error(cmdname, "--train TRAIN.h5 goes with (and only with) "
+                                             "--method gaussian");
+    if (!o->ridge_set)
+        o->ridge = 1e-4;
+    if (!(o->ridge >= 0))
+        return mtsi_cli_usage_error(cmdname, "--ridge %g must be >= 0", o->ridge);
     if (!(o->sigma >= 0) || !isfinite(o->sigma))
         return mtsi_cli_usage_error(cmdname, "--sigma %g must be finite and >= 0", o->sigma);
-    if (mtsi_in_check(o->truth) || out_ok(o->out, o->truth, o->force) ||
+    if (mtsi_in_check(o->truth) || (o->train && mtsi_in_check(o->train)) ||
+        out_ok(o->out, o->truth, o->force) ||
+        (o->train && same_file(o->out, o->train) &&
+         mtsi_error_set(MTSI_EINVAL, "output '%s' is also an input", o->out)) ||
         (strstr(o->mask, ".h5") && same_file(o->out, o->mask) &&
          mtsi_error_set(MTSI_EINVAL, "output '%s' is also an input", o->out)))
         return mtsi_cli_fail(cmdname);
@@ -359,16 +377,64 @@ static int cmd_baseline(opts *o)
     r.index = rc ? NULL : mtsi_malloc((size_t)s.n * sizeof(long));
     if (!rc && (!r.x || !r.index))
         rc = MTSI_ENOMEM;
-    /* one small banded solve per image: OpenBLAS's threads only cost */
+    double *mu = NULL, *cov = NULL;
+    if (!rc && method == 2) {
+        mtsi_img_set tr;
+        rc = mtsi_img_set_read(o->train, &tr);
+        if (!rc && (tr.h != s.h || tr.w != s.w))
+            rc = mtsi_error_set(MTSI_EINVAL, "--train '%s' has %dx%d images, '%s' %dx%d", o->train,
+                                tr.h, tr.w, o->truth, s.h, s.w);
+        mu = rc ? NULL : mtsi_malloc((size_t)P * sizeof(double));
+        cov = rc ? NULL : mtsi_malloc((size_t)(P * P) * sizeof(double));
+        if (!rc && (!mu || !cov))
+            rc = MTSI_ENOMEM;
+        rc = rc ? rc : mtsi_img_gauss_fit(&tr, mu, cov);
+        mtsi_img_set_free(&tr);
+    }
+    /* Small solves per image, spread over OpenMP threads (a fixed split:
+     * the result does not depend on the thread count); OpenBLAS's own
+     * threads would only cost. */
     openblas_set_num_threads(1);
     double t0 = mtsi_wtime();
     for (long i = 0; !rc && i < s.n; i++) {
-        const unsigned char *m = mask + (nmask > 1 ? i * P : 0);
-        mtsi_img_degrade(s.x + i * P, m, s.h, s.w, o->sigma, o->seed, i, r.x + i * P);
-        if (harm)
-            rc = mtsi_img_harmonic(r.x + i * P, m, s.h, s.w, r.x + i * P);
+        mtsi_img_degrade(s.x + i * P, mask + (nmask > 1 ? i * P : 0), s.h, s.w, o->sigma, o->seed,
+                         i, r.x + i * P);
         r.index[i] = i;
     }
+    int failed = 0;
+    char msg[512] = "";
+    if (!rc && method > 0) {
+#pragma omp parallel reduction(| : failed)
+        {
+            double *work = method == 2 ? malloc((size_t)(P * P + P) * sizeof(double)) : NULL;
+            double *y = malloc((size_t)P * sizeof(double));
+            if ((method == 2 && !work) || !y)
+                failed = 1;
+#pragma omp for schedule(static)
+            for (long i = 0; i < s.n; i++) {
+                const unsigned char *m = mask + (nmask > 1 ? i * P : 0);
+                if (failed || !y)
+                    continue;
+                int e = method == 1
+                            ? mtsi_img_harmonic(r.x + i * P, m, s.h, s.w, r.x + i * P)
+                            : (memcpy(y, r.x + i * P, (size_t)P * sizeof(double)),
+                               mtsi_img_gauss_condmean(mu, cov, (int)P, y, m,
+                                                       o->sigma * o->sigma + o->ridge,
+                                                       r.x + i * P, work));
+                if (e) {
+                    failed = 1;
+#pragma omp critical
+                    snprintf(msg, sizeof msg, "%s", mtsi_error_msg());
+                }
+            }
+            free(work);
+            free(y);
+        }
+        if (failed)
+            rc = mtsi_error_set(MTSI_EFAIL, "%s", msg[0] ? msg : "out of memory");
+    }
+    free(mu);
+    free(cov);
     double dt = mtsi_wtime() - t0;
     char *cl = mtsi_cli_command_line(o->argc, o->argv), *tmp = NULL;
     if (!rc) {
@@ -387,6 +453,10 @@ static int cmd_baseline(opts *o)
             rc = rc ? rc : mtsi_h5_attr_set_string(f, "method", o->method);
             rc = rc ? rc : mtsi_h5_attr_set_string(f, "mask_spec", o->mask);
             rc = rc ? rc : mtsi_h5_attr_set_double(f, "sigma", o->sigma);
+            if (!rc && method == 2) {
+                rc = mtsi_h5_attr_set_double(f, "ridge", o->ridge);
+                rc = rc ? rc : mtsi_h5_attr_set_string(f, "train", o->train);
+            }
             rc = rc ? rc : mtsi_h5_attr_set_string(f, "from", o->truth);
             if (H5Fclose(f) < 0 && !rc)
                 rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
@@ -1162,6 +1232,10 @@ int mtsi_cmd_images(int argc, char **argv)
         case O_ROWS: rc = mtsi_parse_long_range("--rows", optarg, 1, 64, &o.rows); break;
         case O_SAMPLES: rc = mtsi_parse_long_range("--samples", optarg, 1, 32, &o.samples); break;
         case O_STAGES: o.stages = optarg; break;
+        case O_RIDGE:
+            rc = mtsi_parse_finite("--ridge", optarg, &o.ridge);
+            o.ridge_set = 1;
+            break;
         }
         if (rc)
             return mtsi_cli_fail(cmdname);

@@ -61,6 +61,12 @@ done
 psnr() { sed 's/.*"single": {"psnr": {"mean": \([^,]*\),.*/\1/' "$1"; }
 awk -v h="$(psnr "$T/harmonic.json")" -v d="$(psnr "$T/degraded.json")" 'BEGIN { exit !(h > d) }' &&
     ok || bad "harmonic PSNR $(psnr "$T/harmonic.json") not above degraded $(psnr "$T/degraded.json")"
+"$MTSI" images baseline --method gaussian --train "$T/tr.h5" --truth "$T/te.h5" --mask box:14 \
+    --sigma 0.05 --seed 1 --out "$T/gaussian.h5" >/dev/null 2>"$T/err" && ok || bad "baseline gaussian: $(cat "$T/err")"
+expect_refusal "gaussian without --train" "$MTSI" images baseline --method gaussian --truth "$T/te.h5" \
+    --mask box:14 --out "$T/never.h5"
+expect_refusal "--train without gaussian" "$MTSI" images baseline --method harmonic --train "$T/tr.h5" \
+    --truth "$T/te.h5" --mask box:14 --out "$T/never.h5"
 # the same observations from a mask file give the same reconstruction
 "$MTSI" images baseline --method harmonic --truth "$T/te.h5" --mask "$T/m.h5" --seed 3 \
     --out "$T/hm.h5" >/dev/null 2>"$T/err" && ok || bad "baseline from a mask file: $(cat "$T/err")"

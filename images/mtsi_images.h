@@ -137,3 +137,16 @@ int mtsi_img_clf_train(mtsi_nn_clf *clf, const mtsi_img_set *s, const mtsi_img_c
 /* Predicted classes (n, may be NULL) and features (n × nfeat, may be NULL)
  * of every image of s. */
 int mtsi_img_clf_apply(mtsi_nn_clf *clf, const mtsi_img_set *s, long *pred, double *feat);
+
+/* ---- the dense-Gaussian baseline (SPEC §1.2 with a dense C) ------------- */
+
+/* Mean (P) and population covariance (P×P) of the images of s. */
+int mtsi_img_gauss_fit(const mtsi_img_set *s, double *mu, double *cov);
+/* The exact conditional mean of x ~ N(μ, C) given the observed pixels
+ * y_O = x_O + noise, noise ~ N(0, (σ² + ridge) I):
+ *   x̂ = μ + C[:, O] (C[O, O] + (σ² + ridge) I)⁻¹ (y_O − μ_O)
+ * (Cholesky, LAPACK dpotrf/dpotrs). ridge > 0 keeps C[O, O] invertible
+ * where pixels never vary (the MNIST border). work: P·P + P doubles. */
+int mtsi_img_gauss_condmean(const double *mu, const double *cov, int P, const double *y,
+                            const unsigned char *mask, double noise_var, double *out,
+                            double *work);

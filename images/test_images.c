@@ -461,6 +461,43 @@ START_TEST(degrade_noise)
 }
 END_TEST
 
+START_TEST(gaussian_exact)
+{
+    /* fit: 4 images of 1x2, population moments */
+    mtsi_img_set s;
+    memset(&s, 0, sizeof s);
+    double x[8] = {1, 1, -1, -1, 1, -1, -1, 1};
+    s.n = 4;
+    s.h = 1;
+    s.w = 2;
+    s.x = x;
+    double mu[2], C[4];
+    ck_assert_int_eq(mtsi_img_gauss_fit(&s, mu, C), 0);
+    ck_assert_double_eq(mu[0], 0);
+    ck_assert_double_eq(C[0], 1);
+    ck_assert_double_eq(C[1], 0);
+    /* conditional mean: C = [[1, r], [r, 1]], pixel 0 observed y with noise
+     * variance v: x0 = y/(1 + v), x1 = r y/(1 + v) */
+    double r = 0.6, v = 0.25, cv[4] = {1, r, r, 1}, m0[2] = {0.1, -0.2};
+    double y[2] = {2, 99}, out[2], work[6];
+    unsigned char mk[2] = {1, 0};
+    ck_assert_int_eq(mtsi_img_gauss_condmean(m0, cv, 2, y, mk, v, out, work), 0);
+    ck_assert_double_eq_tol(out[0], 0.1 + (2 - 0.1) / (1 + v), 1e-14);
+    ck_assert_double_eq_tol(out[1], -0.2 + r * (2 - 0.1) / (1 + v), 1e-14);
+    /* nothing observed: the mean; everything observed without noise: y */
+    unsigned char none[2] = {0, 0}, all[2] = {1, 1};
+    ck_assert_int_eq(mtsi_img_gauss_condmean(m0, cv, 2, y, none, v, out, work), 0);
+    ck_assert_double_eq(out[0], 0.1);
+    ck_assert_double_eq(out[1], -0.2);
+    ck_assert_int_eq(mtsi_img_gauss_condmean(m0, cv, 2, y, all, 0, out, work), 0);
+    ck_assert_double_eq_tol(out[0], 2, 1e-12);
+    ck_assert_double_eq_tol(out[1], 99, 1e-12);
+    /* a singular observed block without ridge is refused */
+    double sing[4] = {1, 1, 1, 1};
+    ck_assert_int_eq(mtsi_img_gauss_condmean(m0, sing, 2, y, all, 0, out, work), MTSI_EFAIL);
+}
+END_TEST
+
 /* ---- Fréchet distance ------------------------------------------------- */
 
 START_TEST(frechet_closed_forms)
@@ -508,6 +545,7 @@ int main(void)
     tcase_add_test(tb, harmonic_exact);
     tcase_add_test(tb, harmonic_residual);
     tcase_add_test(tb, degrade_noise);
+    tcase_add_test(tb, gaussian_exact);
     suite_add_tcase(s, tb);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
