@@ -479,25 +479,6 @@ static int cmd_baseline(opts *o)
 
 /* ---- score ------------------------------------------------------------ */
 
-typedef struct {
-    double mean, err;
-} stat2;
-
-static stat2 mean_err(const double *v, long n)
-{
-    stat2 s = {0, NAN};
-    for (long i = 0; i < n; i++)
-        s.mean += v[i];
-    s.mean /= (double)n;
-    if (n > 1) {
-        double q = 0;
-        for (long i = 0; i < n; i++)
-            q += (v[i] - s.mean) * (v[i] - s.mean);
-        s.err = sqrt(q / (double)(n - 1) / (double)n);
-    }
-    return s;
-}
-
 static int read_source_index(const char *path, long m, long **src)
 {
     char what[4200];
@@ -515,7 +496,7 @@ static int read_source_index(const char *path, long m, long **src)
     return rc;
 }
 
-static json_t *json_stat(stat2 s, int *rc)
+static json_t *json_stat(mtsi_img_stat s, int *rc)
 {
     json_t *o = json_object();
     if (!o)
@@ -525,7 +506,7 @@ static json_t *json_stat(stat2 s, int *rc)
     return o;
 }
 
-static json_t *json_pair(stat2 psnr, stat2 ssim, int *rc)
+static json_t *json_pair(mtsi_img_stat psnr, mtsi_img_stat ssim, int *rc)
 {
     json_t *o = json_object();
     if (!o)
@@ -548,116 +529,31 @@ static int cmd_score(opts *o)
         mtsi_img_set_free(&t);
         return mtsi_cli_fail(cmdname);
     }
-    long *src = NULL, P = (long)t.h * t.w, N = t.n, M = r.n;
-    int rc = MTSI_OK;
-    if (r.h != t.h || r.w != t.w)
-        rc = mtsi_error_set(MTSI_EINVAL, "'%s' has %dx%d images, '%s' %dx%d", o->recon, r.h, r.w,
-                            o->truth, t.h, t.w);
-    rc = rc ? rc : read_source_index(o->recon, M, &src);
-    if (!rc && !src) {
-        /* without /source_index: sample j completes image j mod N */
-        if (M > N && M % N)
-            rc = mtsi_error_set(MTSI_EINVAL,
-                                "'%s': %ld samples without /source_index, not a multiple of the %ld "
-                                "truth images",
-                                o->recon, M, N);
-        src = rc ? NULL : mtsi_malloc((size_t)M * sizeof(long));
-        for (long j = 0; src && j < M; j++)
-            src[j] = j % N;
-        if (!rc && !src)
-            rc = MTSI_ENOMEM;
-    }
-    long *cnt = rc ? NULL : mtsi_calloc((size_t)N, sizeof(long));
-    if (!rc && !cnt)
-        rc = MTSI_ENOMEM;
-    for (long j = 0; !rc && j < M; j++) {
-        if (src[j] < 0 || src[j] >= N)
-            rc = mtsi_error_set(MTSI_EINVAL, "'%s': source_index %ld of sample %ld outside [0, %ld)",
-                                o->recon, src[j], j, N);
-        else
-            cnt[src[j]]++;
-    }
-    /* K: the samples per image (all scored images need K of them) */
-    long K = 0, n = 0;
-    for (long i = 0; !rc && i < N; i++)
-        if (cnt[i]) {
-            K = (!K || cnt[i] < K) ? cnt[i] : K;
-            n++;
-        }
-    if (!rc && o->k) {
-        if (o->k > K)
-            rc = mtsi_error_set(MTSI_EINVAL, "--k %ld: some image of '%s' has only %ld samples",
-                                o->k, o->recon, K);
-        K = o->k;
-    }
-    double *ps = NULL, *ss = NULL, *pk = NULL, *sk = NULL, *avg = NULL;
-    long *used = NULL, *first = NULL;
-    if (!rc) {
-        ps = mtsi_malloc((size_t)n * 4 * sizeof(double));
-        avg = mtsi_malloc((size_t)P * sizeof(double));
-        used = mtsi_calloc((size_t)N, sizeof(long));
-        first = mtsi_malloc((size_t)N * sizeof(long));
-        if (!ps || !avg || !used || !first)
-            rc = MTSI_ENOMEM;
-    }
-    if (!rc) {
-        ss = ps + n;
-        pk = ss + n;
-        sk = pk + n;
-        long m = 0;
-        /* the mean of the first K samples of each image, in sample order */
-        double *sum = mtsi_calloc((size_t)(N * P), sizeof(double));
-        if (!sum)
-            rc = MTSI_ENOMEM;
-        for (long j = 0; !rc && j < M; j++) {
-            long i = src[j];
-            if (used[i] >= K)
-                continue;
-            if (!used[i])
-                first[i] = j;
-            used[i]++;
-            for (long q = 0; q < P; q++)
-                sum[i * P + q] += r.x[j * P + q];
-        }
-        for (long i = 0; !rc && i < N; i++) {
-            if (!used[i])
-                continue;
-            const double *x = t.x + i * P, *y = r.x + first[i] * P;
-            ps[m] = mtsi_img_psnr(y, x, t.h, t.w);
-            ss[m] = mtsi_img_ssim(y, x, t.h, t.w);
-            for (long q = 0; q < P; q++)
-                avg[q] = sum[i * P + q] / (double)K;
-            pk[m] = mtsi_img_psnr(avg, x, t.h, t.w);
-            sk[m] = mtsi_img_ssim(avg, x, t.h, t.w);
-            m++;
-        }
-        free(sum);
-    }
-    if (!rc) {
-        stat2 a = mean_err(ps, n), b = mean_err(ss, n), c = mean_err(pk, n), d = mean_err(sk, n);
-        if (o->json) {
-            json_t *doc = json_object();
-            rc = doc ? MTSI_OK : MTSI_ENOMEM;
-            mtsi_json_set(doc, "n", json_integer(n), &rc);
-            mtsi_json_set(doc, "k", json_integer(K), &rc);
-            mtsi_json_set(doc, "single", json_pair(a, b, &rc), &rc);
-            mtsi_json_set(doc, "mean_k", json_pair(c, d, &rc), &rc);
-            rc = rc ? rc : mtsi_json_write(stdout, doc, MTSI_JSON_SHORTEST, NULL, 0);
-            json_decref(doc);
-        } else {
-            printf("%ld images, %ld sample(s) each (%s vs %s)\n", n, K, o->recon, o->truth);
-            printf("                 PSNR (dB)            SSIM\n");
-            printf("single sample    %7.3f +- %6.3f   %.4f +- %.4f\n", a.mean, a.err, b.mean, b.err);
-            printf("mean of %-4ld     %7.3f +- %6.3f   %.4f +- %.4f\n", K, c.mean, c.err, d.mean,
-                   d.err);
-        }
+    long *src = NULL;
+    mtsi_img_score_result res;
+    int rc = read_source_index(o->recon, r.n, &src);
+    if (!rc)
+        rc = mtsi_img_score(&t, &r, src, o->k, &res);
+    if (rc)
+        rc = mtsi_error_set(mtsi_error_code(), "'%s': %s", o->recon, mtsi_error_msg());
+    if (!rc && o->json) {
+        json_t *doc = json_object();
+        rc = doc ? MTSI_OK : MTSI_ENOMEM;
+        mtsi_json_set(doc, "n", json_integer(res.n), &rc);
+        mtsi_json_set(doc, "k", json_integer(res.k), &rc);
+        mtsi_json_set(doc, "single", json_pair(res.psnr1, res.ssim1, &rc), &rc);
+        mtsi_json_set(doc, "mean_k", json_pair(res.psnrk, res.ssimk, &rc), &rc);
+        rc = rc ? rc : mtsi_json_write(stdout, doc, MTSI_JSON_SHORTEST, NULL, 0);
+        json_decref(doc);
+    } else if (!rc) {
+        printf("%ld images, %ld sample(s) each (%s vs %s)\n", res.n, res.k, o->recon, o->truth);
+        printf("                 PSNR (dB)            SSIM\n");
+        printf("single sample    %7.3f +- %6.3f   %.4f +- %.4f\n", res.psnr1.mean, res.psnr1.err,
+               res.ssim1.mean, res.ssim1.err);
+        printf("mean of %-4ld     %7.3f +- %6.3f   %.4f +- %.4f\n", res.k, res.psnrk.mean,
+               res.psnrk.err, res.ssimk.mean, res.ssimk.err);
     }
     free(src);
-    free(cnt);
-    free(ps);
-    free(avg);
-    free(used);
-    free(first);
     mtsi_img_set_free(&t);
     mtsi_img_set_free(&r);
     return rc ? mtsi_cli_fail(cmdname) : 0;

@@ -172,3 +172,101 @@ int mtsi_img_frechet(const double *ma, const double *ca, const double *mb, const
     free(ev);
     return rc;
 }
+
+/* ---- scoring ------------------------------------------------------------ */
+
+static mtsi_img_stat mean_err(const double *v, long n)
+{
+    mtsi_img_stat s = {0, NAN};
+    for (long i = 0; i < n; i++)
+        s.mean += v[i];
+    s.mean /= (double)n;
+    if (n > 1) {
+        double q = 0;
+        for (long i = 0; i < n; i++)
+            q += (v[i] - s.mean) * (v[i] - s.mean);
+        s.err = sqrt(q / (double)(n - 1) / (double)n);
+    }
+    return s;
+}
+
+int mtsi_img_score(const mtsi_img_set *t, const mtsi_img_set *r, const long *src_in, long kreq,
+                   mtsi_img_score_result *res)
+{
+    long P = (long)t->h * t->w, N = t->n, M = r->n;
+    memset(res, 0, sizeof *res);
+    if (r->h != t->h || r->w != t->w)
+        return mtsi_error_set(MTSI_EINVAL, "%dx%d images, the truth has %dx%d", r->h, r->w, t->h,
+                              t->w);
+    if (!src_in && M > N && M % N)
+        return mtsi_error_set(MTSI_EINVAL,
+                              "%ld samples without /source_index, not a multiple of the %ld truth "
+                              "images",
+                              M, N);
+    long *cnt = mtsi_calloc((size_t)N, sizeof(long)), *used = mtsi_calloc((size_t)N, sizeof(long));
+    long *first = mtsi_malloc((size_t)N * sizeof(long));
+    double *sum = mtsi_calloc((size_t)(N * P), sizeof(double));
+    double *avg = mtsi_malloc((size_t)P * sizeof(double));
+    double *v = mtsi_malloc((size_t)N * 4 * sizeof(double));
+    int rc = (!cnt || !used || !first || !sum || !avg || !v) ? MTSI_ENOMEM : MTSI_OK;
+    for (long j = 0; !rc && j < M; j++) {
+        long i = src_in ? src_in[j] : j % N;
+        if (i < 0 || i >= N)
+            rc = mtsi_error_set(MTSI_EINVAL, "source_index %ld of sample %ld outside [0, %ld)", i,
+                                j, N);
+        else
+            cnt[i]++;
+    }
+    long K = 0, n = 0;
+    for (long i = 0; !rc && i < N; i++)
+        if (cnt[i]) {
+            K = (!K || cnt[i] < K) ? cnt[i] : K;
+            n++;
+        }
+    if (!rc && n == 0)
+        rc = mtsi_error_set(MTSI_EINVAL, "no samples");
+    if (!rc && kreq) {
+        if (kreq > K)
+            rc = mtsi_error_set(MTSI_EINVAL, "--k %ld: some image has only %ld samples", kreq, K);
+        K = kreq;
+    }
+    for (long j = 0; !rc && j < M; j++) {
+        long i = src_in ? src_in[j] : j % N;
+        if (used[i] >= K)
+            continue;
+        if (!used[i])
+            first[i] = j;
+        used[i]++;
+        for (long q = 0; q < P; q++)
+            sum[i * P + q] += r->x[j * P + q];
+    }
+    long m = 0;
+    double *ps = v, *ss = v + n, *pk = v + 2 * n, *sk = v + 3 * n;
+    for (long i = 0; !rc && i < N; i++) {
+        if (!used[i])
+            continue;
+        const double *x = t->x + i * P, *y = r->x + first[i] * P;
+        ps[m] = mtsi_img_psnr(y, x, t->h, t->w);
+        ss[m] = mtsi_img_ssim(y, x, t->h, t->w);
+        for (long q = 0; q < P; q++)
+            avg[q] = sum[i * P + q] / (double)K;
+        pk[m] = mtsi_img_psnr(avg, x, t->h, t->w);
+        sk[m] = mtsi_img_ssim(avg, x, t->h, t->w);
+        m++;
+    }
+    if (!rc) {
+        res->n = n;
+        res->k = K;
+        res->psnr1 = mean_err(ps, n);
+        res->ssim1 = mean_err(ss, n);
+        res->psnrk = mean_err(pk, n);
+        res->ssimk = mean_err(sk, n);
+    }
+    free(cnt);
+    free(used);
+    free(first);
+    free(sum);
+    free(avg);
+    free(v);
+    return rc;
+}

@@ -150,3 +150,22 @@ int mtsi_img_gauss_fit(const mtsi_img_set *s, double *mu, double *cov);
 int mtsi_img_gauss_condmean(const double *mu, const double *cov, int P, const double *y,
                             const unsigned char *mask, double noise_var, double *out,
                             double *work);
+
+/* ---- scoring reconstructions (SPEC §7) --------------------------------- */
+
+typedef struct {
+    double mean, err; /* mean and its standard error over the images */
+} mtsi_img_stat;
+
+typedef struct {
+    long n, k;                   /* images scored, samples per image */
+    mtsi_img_stat psnr1, ssim1;  /* the first sample of each image */
+    mtsi_img_stat psnrk, ssimk;  /* the pixel-wise mean of its first k samples */
+} mtsi_img_score_result;
+
+/* Sample j of recon completes truth image src[j] (src NULL: image j mod N,
+ * which needs M ≤ N or M a multiple of N). Images without samples are not
+ * scored; k = 0 takes the smallest number of samples of a scored image,
+ * k > 0 needs that many for each. */
+int mtsi_img_score(const mtsi_img_set *truth, const mtsi_img_set *recon, const long *src, long k,
+                   mtsi_img_score_result *res);

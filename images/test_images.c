@@ -498,6 +498,64 @@ START_TEST(gaussian_exact)
 }
 END_TEST
 
+START_TEST(score_samples)
+{
+    /* 3 truth images of 12x12; two antithetic samples each (x ± e): the
+     * mean of 2 is exact (to rounding: SSIM 1), the single sample x + e */
+    enum { H = 12, W = 12, P = H * W };
+    mtsi_img_set t, r;
+    memset(&t, 0, sizeof t);
+    memset(&r, 0, sizeof r);
+    double tx[3 * P], rx[6 * P];
+    for (int i = 0; i < 3 * P; i++)
+        tx[i] = sin(0.3 * i);
+    for (int j = 0; j < 6; j++)
+        for (int q = 0; q < P; q++) {
+            double e = 0.1 * cos(0.7 * q + j % 3);
+            rx[j * P + q] = tx[(j % 3) * P + q] + (j < 3 ? e : -e);
+        }
+    t.n = 3;
+    r.n = 6;
+    t.h = r.h = H;
+    t.w = r.w = W;
+    t.x = tx;
+    r.x = rx;
+    mtsi_img_score_result a, b;
+    long src[6] = {0, 1, 2, 0, 1, 2};
+    ck_assert_int_eq(mtsi_img_score(&t, &r, src, 0, &a), 0);
+    ck_assert_int_eq(a.n, 3);
+    ck_assert_int_eq(a.k, 2);
+    ck_assert(a.psnrk.mean > 250); /* exact up to rounding: MSE < 1e-25 */
+    ck_assert_double_eq_tol(a.ssimk.mean, 1, 1e-12);
+    double p[3], m = 0;
+    for (int i = 0; i < 3; i++)
+        m += (p[i] = mtsi_img_psnr(rx + i * P, tx + i * P, H, W)) / 3;
+    double v = 0;
+    for (int i = 0; i < 3; i++)
+        v += (p[i] - m) * (p[i] - m);
+    ck_assert_double_eq_tol(a.psnr1.mean, m, 1e-12);
+    ck_assert_double_eq_tol(a.psnr1.err, sqrt(v / 2 / 3), 1e-12);
+    /* without /source_index: sample j completes image j mod N, the same */
+    ck_assert_int_eq(mtsi_img_score(&t, &r, NULL, 0, &b), 0);
+    ck_assert_double_eq(b.psnr1.mean, a.psnr1.mean);
+    ck_assert_double_eq(b.ssim1.mean, a.ssim1.mean);
+    /* k = 1: the mean of one sample is the single sample */
+    ck_assert_int_eq(mtsi_img_score(&t, &r, src, 1, &b), 0);
+    ck_assert_double_eq(b.psnrk.mean, a.psnr1.mean);
+    /* only image 1 has samples: one image scored */
+    long one[6] = {1, 1, 1, 1, 1, 1};
+    ck_assert_int_eq(mtsi_img_score(&t, &r, one, 0, &b), 0);
+    ck_assert_int_eq(b.n, 1);
+    ck_assert_int_eq(b.k, 6);
+    /* refusals */
+    ck_assert_int_eq(mtsi_img_score(&t, &r, src, 3, &b), MTSI_EINVAL);
+    long badsrc[6] = {0, 1, 2, 3, 0, 0};
+    ck_assert_int_eq(mtsi_img_score(&t, &r, badsrc, 0, &b), MTSI_EINVAL);
+    r.n = 5;
+    ck_assert_int_eq(mtsi_img_score(&t, &r, NULL, 0, &b), MTSI_EINVAL);
+}
+END_TEST
+
 /* ---- Fréchet distance ------------------------------------------------- */
 
 START_TEST(frechet_closed_forms)
@@ -539,6 +597,7 @@ int main(void)
     tcase_add_test(tm, metrics_hand);
     tcase_add_test(tm, metrics_skimage);
     tcase_add_test(tm, frechet_closed_forms);
+    tcase_add_test(tm, score_samples);
     suite_add_tcase(s, tm);
     TCase *tb = tcase_create("baselines");
     tcase_add_test(tb, masks);
