@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,7 +62,8 @@ static const char usage_text[] =
     "\n"
     "Masks M: box:S (central SxS missing; box:14 = rows/cols 7..20), random:F\n"
     "(fraction F missing, a new mask per image from the seed), rows:even,\n"
-    "rows:odd, blocks:S (checkerboard of SxS blocks), or FILE.h5 with /mask.\n"
+    "rows:odd, blocks:S (checkerboard of SxS blocks), FILE.h5 with /mask, or\n"
+    "FILE.png (28x28; light = observed, dark = missing).\n"
     "See mtsi-images(1).\n";
 
 enum {
@@ -266,6 +268,10 @@ static int get_mask(const opts *o, long n, int h, int w, unsigned char **mask, l
     size_t l = strlen(o->mask);
     if (l > 3 && !strcmp(o->mask + l - 3, ".h5"))
         return mtsi_img_mask_read(o->mask, n, h, w, mask, nmask);
+    if (l > 4 && !strcasecmp(o->mask + l - 4, ".png")) {
+        *nmask = 1;
+        return mtsi_img_mask_read_png(o->mask, h, w, mask);
+    }
     return mtsi_img_mask_make(o->mask, n, h, w, o->seed, mask, nmask);
 }
 
@@ -351,7 +357,7 @@ static int cmd_baseline(opts *o)
         out_ok(o->out, o->truth, o->force) ||
         (o->train && same_file(o->out, o->train) &&
          mtsi_error_set(MTSI_EINVAL, "output '%s' is also an input", o->out)) ||
-        (strstr(o->mask, ".h5") && same_file(o->out, o->mask) &&
+        (same_file(o->out, o->mask) &&
          mtsi_error_set(MTSI_EINVAL, "output '%s' is also an input", o->out)))
         return mtsi_cli_fail(cmdname);
     mtsi_img_set s;

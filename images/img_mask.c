@@ -7,6 +7,7 @@
 #include "mtsi_h5.h"
 #include "mtsi_rng.h"
 
+#include <cairo.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +95,7 @@ int mtsi_img_mask_make(const char *spec, long n, int h, int w, uint64_t seed,
     } else {
         rc = mtsi_error_set(MTSI_EINVAL,
                             "--mask: unknown mask '%s' (box:S, random:F, rows:even, rows:odd, "
-                            "blocks:S or FILE.h5)",
+                            "blocks:S, FILE.h5 or FILE.png)",
                             spec);
     }
     if (rc) {
@@ -141,6 +142,48 @@ int mtsi_img_mask_read(const char *path, long n, int h, int w, unsigned char **m
     }
     *nmask = m;
     return MTSI_OK;
+}
+
+int mtsi_img_mask_read_png(const char *path, int h, int w, unsigned char **mask)
+{
+    *mask = NULL;
+    cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+    int rc = MTSI_OK;
+    if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS)
+        rc = mtsi_error_set(MTSI_EINVAL, "mask file '%s': not a readable PNG (%s)", path,
+                            cairo_status_to_string(cairo_surface_status(s)));
+    else if (cairo_image_surface_get_width(s) != w || cairo_image_surface_get_height(s) != h)
+        rc = mtsi_error_set(MTSI_EINVAL, "mask file '%s' is %dx%d pixels, the images %dx%d", path,
+                            cairo_image_surface_get_width(s), cairo_image_surface_get_height(s), w,
+                            h);
+    unsigned char *m = rc ? NULL : mtsi_malloc((size_t)h * (size_t)w);
+    if (!rc && !m)
+        rc = MTSI_ENOMEM;
+    if (!rc) {
+        cairo_surface_flush(s);
+        cairo_format_t fmt = cairo_image_surface_get_format(s);
+        const unsigned char *d = cairo_image_surface_get_data(s);
+        int stride = cairo_image_surface_get_stride(s);
+        for (int r = 0; r < h; r++)
+            for (int c = 0; c < w; c++) {
+                double lum;
+                if (fmt == CAIRO_FORMAT_A8) {
+                    lum = d[(size_t)r * stride + c] / 255.0;
+                } else {
+                    /* ARGB32 / RGB24, native-endian 32-bit words; a
+                     * transparent pixel counts as black */
+                    uint32_t px;
+                    memcpy(&px, d + (size_t)r * stride + 4 * (size_t)c, 4);
+                    double R = (px >> 16) & 255, G = (px >> 8) & 255, B = px & 255;
+                    lum = (0.299 * R + 0.587 * G + 0.114 * B) / 255.0;
+                }
+                m[r * w + c] = lum >= 0.5;
+            }
+    }
+    cairo_surface_destroy(s);
+    if (!rc)
+        *mask = m;
+    return rc;
 }
 
 void mtsi_img_degrade(const double *x, const unsigned char *mask, int h, int w, double sigma,

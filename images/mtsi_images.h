@@ -92,6 +92,10 @@ int mtsi_img_mask_make(const char *spec, long n, int h, int w, uint64_t seed,
 int mtsi_img_mask_read(const char *path, long n, int h, int w, unsigned char **mask,
                        long *nmask);
 
+/* A mask drawn as an h×w PNG: light pixels (luminance ≥ 1/2) observed,
+ * dark (or transparent) missing; one mask shared by every image. */
+int mtsi_img_mask_read_png(const char *path, int h, int w, unsigned char **mask);
+
 /* The degraded input: observed pixels y = x + σ·ξ (ξ ~ N(0, 1) from
  * (seed, image)), missing pixels 0. in and out may not alias. */
 void mtsi_img_degrade(const double *x, const unsigned char *mask, int h, int w, double sigma,

@@ -9,6 +9,7 @@
 #include "mtsi_h5.h"
 #include "mtsi_images.h"
 
+#include <cairo.h>
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -351,6 +352,40 @@ START_TEST(masks)
 }
 END_TEST
 
+START_TEST(mask_png)
+{
+    /* 28x28 RGB: the left 10 columns white (observed), the rest black */
+    char path[] = "/tmp/mtsi-mask-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 28, 28);
+    cairo_t *cr = cairo_create(s);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_paint(cr);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_rectangle(cr, 0, 0, 10, 28);
+    cairo_fill(cr);
+    cairo_destroy(cr);
+    ck_assert_int_eq(cairo_surface_write_to_png(s, path), CAIRO_STATUS_SUCCESS);
+    cairo_surface_destroy(s);
+    unsigned char *m;
+    ck_assert_int_eq(mtsi_img_mask_read_png(path, 28, 28, &m), 0);
+    for (int r = 0; r < 28; r++)
+        for (int c = 0; c < 28; c++)
+            ck_assert_int_eq(m[r * 28 + c], c < 10);
+    free(m);
+    ck_assert_int_eq(mtsi_img_mask_read_png(path, 20, 28, &m), MTSI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mtsi_error_msg(), "28x28 pixels"));
+    FILE *f = fopen(path, "w");
+    fputs("not a png", f);
+    fclose(f);
+    ck_assert_int_eq(mtsi_img_mask_read_png(path, 28, 28, &m), MTSI_EINVAL);
+    ck_assert_ptr_null(m);
+    unlink(path);
+}
+END_TEST
+
 /* ---- harmonic fill ---------------------------------------------------- */
 
 START_TEST(harmonic_exact)
@@ -601,6 +636,7 @@ int main(void)
     suite_add_tcase(s, tm);
     TCase *tb = tcase_create("baselines");
     tcase_add_test(tb, masks);
+    tcase_add_test(tb, mask_png);
     tcase_add_test(tb, harmonic_exact);
     tcase_add_test(tb, harmonic_residual);
     tcase_add_test(tb, degrade_noise);
