@@ -8,14 +8,14 @@
 # each mask (box:14 with sigma 0.05, random:0.7 with sigma 0.01, rows:even,
 # blocks:4, both noiseless) it writes the degraded, harmonic and Gaussian
 # reconstructions and their scores (JSON) to OUT_DIR, trains the digit
-# classifier (8 epochs, seed 1) and classifies the test set, with the
+# classifier (12 epochs, seed 1) and classifies the test set, with the
 # train-vs-test Frechet distance (the floor for generated digits), then
 # prints a Markdown table. Knobs: EVAL_EPOCHS, EVAL_SEED.
 set -eu
 MTSI=$1
 DATA=$2
 OUT=$3
-EPOCHS=${EVAL_EPOCHS:-8}
+EPOCHS=${EVAL_EPOCHS:-12}
 SEED=${EVAL_SEED:-1}
 mkdir -p "$OUT"
 TR=$DATA/mnist-train.h5

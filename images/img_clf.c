@@ -11,7 +11,7 @@
 
 void mtsi_img_clf_config_default(mtsi_img_clf_config *c)
 {
-    c->epochs = 8;
+    c->epochs = 12;
     c->batch = 64;
     c->lr = 3e-3;
     c->weight_decay = 1e-4;
