@@ -155,6 +155,8 @@ START_TEST(split_stratified)
     for (long i = 0; i < 3; i++)
         c3[te2.labels[i]]++;
     ck_assert_int_eq(c3[0] + c3[1] + c3[2], 3);
+    mtsi_img_set_free(&tr);
+    mtsi_img_set_free(&te);
     ck_assert_int_eq(mtsi_img_split(&s, 20, 7, &tr, &te), MTSI_EINVAL);
     mtsi_img_set_free(&tr2);
     mtsi_img_set_free(&te2);
