@@ -21,6 +21,7 @@ static const command commands[] = {
     {"fit-gaussian", mtsi_cmd_fit_gaussian, "analytic Gaussian (or +-m mixture) model of an ensemble"},
     {"sample", mtsi_cmd_sample, "generate, inpaint or fill in any order with a model's drift"},
     {"refine", mtsi_cmd_refine, "exact MCMC updates applied to every configuration (a corrector)"},
+    {"images", mtsi_cmd_images, "the MNIST task: import, masks, baselines, PSNR/SSIM, digit classifier"},
     {"sweep", mtsi_cmd_sweep, "MCMC over a grid of couplings, fields and L (MPI, SLURM arrays), Binder crossing"},
 };
 
