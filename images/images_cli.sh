@@ -39,6 +39,13 @@ expect_refusal "truncated json" "$MTSI" images import --package "$T/pkg" --count
 grep -q "7.json" "$T/err" && ok || bad "json message: $(cat "$T/err")"
 [ -e "$T/never2.h5" ] && bad "an import refusal wrote never2.h5"
 
+# the imported files carry the data shape: the interpolant commands read them
+"$MTSI" fit-gaussian "$T/tr.h5" --out "$T/gfit.h5" >"$T/out" 2>"$T/err" &&
+    grep -q '28x28 zero-boundary grid, 1 channel (image), 784 values' "$T/out" && ok ||
+    bad "fit-gaussian on an imported file: $(cat "$T/out" "$T/err")"
+expect_refusal "stats on images" "$MTSI" stats "$T/tr.h5"
+grep -q "data_kind 'image'" "$T/err" && ok || bad "stats message: $(cat "$T/err")"
+
 # ---- fetch-mnist: a corrupted or missing tarball ---------------------------
 FETCH="${MTSI_SRCDIR:-.}/images/fetch-mnist"
 head -c 5000 "$FIX/src/digits/0.json" | gzip >"$T/bad.tgz"

@@ -6,6 +6,7 @@
 #include "mtsi_err.h"
 #include "mtsi_h5.h"
 #include "mtsi_rng.h"
+#include "mtsi_shape.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -235,37 +236,14 @@ int mtsi_img_split(const mtsi_img_set *all, long ntest, uint64_t seed, mtsi_img_
 
 /* ---- files ------------------------------------------------------------ */
 
-static int attr_set_i64s(hid_t loc, const char *name, const long *v, int n)
+void mtsi_img_shape(mtsi_shape *sh, int h, int w)
 {
-    hsize_t d = (hsize_t)n;
-    hid_t s = H5Screate_simple(1, &d, NULL);
-    hid_t a = s < 0 ? -1 : H5Acreate2(loc, name, H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = a >= 0 && H5Awrite(a, H5T_NATIVE_LONG, v) >= 0;
-    if (a >= 0)
-        H5Aclose(a);
-    if (s >= 0)
-        H5Sclose(s);
-    return ok ? MTSI_OK : mtsi_error_set(MTSI_EIO, "cannot write attribute '%s'", name);
-}
-
-static int attr_get_i64s(hid_t loc, const char *name, long *v, int n, const char *what)
-{
-    if (H5Aexists(loc, name) <= 0)
-        return mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' is missing", what, name);
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    hid_t s = a < 0 ? -1 : H5Aget_space(a);
-    hssize_t m = s < 0 ? -1 : H5Sget_simple_extent_npoints(s);
-    int rc = MTSI_OK;
-    if (m != n)
-        rc = mtsi_error_set(MTSI_EINVAL, "%s: attribute '%s' has %lld values, expected %d", what,
-                            name, (long long)m, n);
-    else if (H5Aread(a, H5T_NATIVE_LONG, v) < 0)
-        rc = mtsi_error_set(MTSI_EINVAL, "%s: cannot read attribute '%s' as integers", what, name);
-    if (s >= 0)
-        H5Sclose(s);
-    if (a >= 0)
-        H5Aclose(a);
-    return rc;
+    memset(sh, 0, sizeof *sh);
+    sh->naxes = 2;
+    sh->n[0] = h;
+    sh->n[1] = w;
+    sh->channels = 1;
+    snprintf(sh->kind, sizeof sh->kind, "image");
 }
 
 hid_t mtsi_img_set_write(const char *path, const mtsi_img_set *s, const char *kind,
@@ -275,17 +253,15 @@ hid_t mtsi_img_set_write(const char *path, const mtsi_img_set *s, const char *ki
     if (f < 0)
         return f;
     hsize_t dc[4] = {(hsize_t)s->n, 1, (hsize_t)s->h, (hsize_t)s->w}, dn = (hsize_t)s->n;
-    long grid[2] = {s->h, s->w}, per[2] = {0, 0};
+    mtsi_shape sh;
+    mtsi_img_shape(&sh, s->h, s->w);
     int rc = mtsi_h5_write_double(f, "configs", 4, dc, s->x);
     if (!rc && s->labels)
         rc = mtsi_h5_write_long(f, "labels", 1, &dn, s->labels);
     if (!rc && s->index)
         rc = mtsi_h5_write_long(f, "index", 1, &dn, s->index);
     rc = rc ? rc : mtsi_h5_attr_set_string(f, "kind", kind);
-    rc = rc ? rc : mtsi_h5_attr_set_string(f, "data_kind", "image");
-    rc = rc ? rc : attr_set_i64s(f, "grid", grid, 2);
-    rc = rc ? rc : attr_set_i64s(f, "periodic", per, 2);
-    rc = rc ? rc : attr_set_i64s(f, "channels", (long[]){1}, 1);
+    rc = rc ? rc : mtsi_shape_write_attrs(f, &sh);
     rc = rc ? rc : mtsi_h5_attr_set_string(f, "mtsi_version", PACKAGE_VERSION);
     rc = rc ? rc : mtsi_h5_attr_set_long(f, "seed", (long)seed);
     rc = rc ? rc : mtsi_h5_attr_set_string(f, "command_line", cmdline ? cmdline : "");
@@ -299,29 +275,25 @@ hid_t mtsi_img_set_write(const char *path, const mtsi_img_set *s, const char *ki
 int mtsi_img_set_read(const char *path, mtsi_img_set *s)
 {
     memset(s, 0, sizeof *s);
-    char what[4200], dk[64];
+    char what[4200];
     snprintf(what, sizeof what, "'%s'", path);
     hid_t f = mtsi_h5_open(path);
     if (f < 0)
         return mtsi_error_code();
-    long grid[2], ch = 0;
+    long grid[2] = {0, 0};
     hsize_t d[8];
-    int rc = mtsi_h5_attr_get_string(f, "data_kind", dk, sizeof dk, what);
-    if (!rc && strcmp(dk, "image"))
-        rc = mtsi_error_set(MTSI_EINVAL, "%s: data_kind is '%s', expected 'image'", what, dk);
-    if (!rc && H5Aexists(f, "grid") > 0) {
-        hid_t a = H5Aopen(f, "grid", H5P_DEFAULT), sp = H5Aget_space(a);
-        hssize_t m = H5Sget_simple_extent_npoints(sp);
-        H5Sclose(sp);
-        H5Aclose(a);
-        if (m != 2)
-            rc = mtsi_error_set(MTSI_EINVAL, "%s: a grid of %lld axes, images need 2", what,
-                                (long long)m);
+    mtsi_shape sh;
+    int rc = mtsi_shape_read_attrs(f, what, &sh);
+    if (!rc && strcmp(sh.kind, "image"))
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: data_kind is '%s', expected 'image'", what, sh.kind);
+    if (!rc && sh.naxes != 2)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: a grid of %d axes, images need 2", what, sh.naxes);
+    if (!rc && sh.channels != 1)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: %d channels, images need 1", what, sh.channels);
+    if (!rc) {
+        grid[0] = sh.n[0];
+        grid[1] = sh.n[1];
     }
-    rc = rc ? rc : attr_get_i64s(f, "grid", grid, 2, what);
-    rc = rc ? rc : attr_get_i64s(f, "channels", &ch, 1, what);
-    if (!rc && ch != 1)
-        rc = mtsi_error_set(MTSI_EINVAL, "%s: %ld channels, images need 1", what, ch);
     int r = rc ? -1 : mtsi_h5_shape(f, "configs", d, 8, what);
     if (!rc && r < 0)
         rc = mtsi_error_code();

@@ -4,8 +4,8 @@
 #include "config.h"
 #include "mtsi_images.h"
 #include "mtsi_err.h"
+#include "mtsi_interp.h"
 
-#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,29 +15,7 @@ void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, c
 
 int mtsi_img_gauss_fit(const mtsi_img_set *s, double *mu, double *cov)
 {
-    long P = (long)s->h * s->w, n = s->n;
-    if (n < 2)
-        return mtsi_error_set(MTSI_EINVAL, "Gaussian fit: %ld images (need at least 2)", n);
-    double *d = mtsi_malloc((size_t)(n * P) * sizeof(double));
-    if (!d)
-        return MTSI_ENOMEM;
-    memset(mu, 0, (size_t)P * sizeof(double));
-    for (long i = 0; i < n; i++)
-        for (long q = 0; q < P; q++)
-            mu[q] += s->x[i * P + q];
-    for (long q = 0; q < P; q++)
-        mu[q] /= (double)n;
-    for (long i = 0; i < n; i++)
-        for (long q = 0; q < P; q++)
-            d[i * P + q] = s->x[i * P + q] - mu[q];
-    /* C = DᵀD / n (upper triangle by dsyrk, then mirrored) */
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)P, (int)n, 1.0 / (double)n, d, (int)P,
-                0.0, cov, (int)P);
-    for (long a = 0; a < P; a++)
-        for (long b = 0; b < a; b++)
-            cov[a * P + b] = cov[b * P + a];
-    free(d);
-    return MTSI_OK;
+    return mtsi_dense_fit((long)s->h * s->w, s->n, s->x, 0.0, mu, cov);
 }
 
 int mtsi_img_gauss_condmean(const double *mu, const double *cov, int P, const double *y,

@@ -13,6 +13,8 @@
 #include <hdf5.h>
 #include <stdint.h>
 
+#include "mtsi_shape.h"
+
 #define MTSI_IMG_CLASSES 10
 
 /* The MNIST package: version, per-class counts (the first 10,000 MNIST
@@ -54,11 +56,15 @@ int mtsi_img_split(const mtsi_img_set *all, long ntest, uint64_t seed, mtsi_img_
 
 /* Write to path (the caller renames): /configs float64 [N, 1, h, w],
  * /labels and /index int64 [N] when present, attributes kind, data_kind =
- * "image", grid [h, w], periodic [0, 0], channels 1, mtsi_version, seed,
- * command_line. Returns the open file (the caller adds more and closes)
- * or < 0. */
+ * "image", grid [h, w], periodic [0, 0], channels 1 (mtsi_shape_write_attrs
+ * of mtsi_img_shape), mtsi_version, seed, command_line: a file that
+ * `mtsi train --data` and `mtsi fit-gaussian` read. Returns the open file
+ * (the caller adds more and closes) or < 0. */
 hid_t mtsi_img_set_write(const char *path, const mtsi_img_set *s, const char *kind,
                          uint64_t seed, const char *cmdline);
+/* The shape of h x w images: a zero-boundary 2-axis grid, 1 channel, kind
+ * "image" (interp/mtsi_shape.h). */
+void mtsi_img_shape(mtsi_shape *sh, int h, int w);
 /* Read an image file (grid of 2 axes, 1 channel, data_kind "image"). */
 int mtsi_img_set_read(const char *path, mtsi_img_set *s);
 
@@ -144,13 +150,16 @@ int mtsi_img_clf_apply(mtsi_nn_clf *clf, const mtsi_img_set *s, long *pred, doub
 
 /* ---- the dense-Gaussian baseline (SPEC §1.2 with a dense C) ------------- */
 
-/* Mean (P) and population covariance (P×P) of the images of s. */
+/* Mean (P) and population covariance (P×P) of the images of s
+ * (mtsi_dense_fit without ridge). */
 int mtsi_img_gauss_fit(const mtsi_img_set *s, double *mu, double *cov);
 /* The exact conditional mean of x ~ N(μ, C) given the observed pixels
  * y_O = x_O + noise, noise ~ N(0, (σ² + ridge) I):
  *   x̂ = μ + C[:, O] (C[O, O] + (σ² + ridge) I)⁻¹ (y_O − μ_O)
  * (Cholesky, LAPACK dpotrf/dpotrs). ridge > 0 keeps C[O, O] invertible
- * where pixels never vary (the MNIST border). work: P·P + P doubles. */
+ * where pixels never vary (the MNIST border). work: P·P + P doubles.
+ * mtsi_dense_condition computes the same mean but also solves for C[O, :]
+ * (the posterior covariance), P times the work for a mean alone. */
 int mtsi_img_gauss_condmean(const double *mu, const double *cov, int P, const double *y,
                             const unsigned char *mask, double noise_var, double *out,
                             double *work);
