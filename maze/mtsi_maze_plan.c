@@ -1,0 +1,396 @@
+/* Planning by inpainting, its evaluation and the closed loop (SPEC.md 8). */
+#include "config.h"
+#include "mtsi_maze_plan.h"
+
+#include "mtsi_cli.h"
+#include "mtsi_err.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NP MTSI_MAZE_NPTS
+
+int mtsi_maze_k(int i) { return i < MTSI_MAZE_NK - 1 ? 5 * (i + 1) : NP - 1; }
+
+void mtsi_maze_reinterp(const double *path, int k, double *out)
+{
+    int o = 0;
+    for (int i = 0; i < k; i++)
+        for (int s = 0; s < MTSI_MAZE_SUB; s++, o++) {
+            double t = (double)s / MTSI_MAZE_SUB;
+            out[2 * o] = (1 - t) * path[i] + t * path[i + 1];
+            out[2 * o + 1] = (1 - t) * path[NP + i] + t * path[NP + i + 1];
+        }
+    out[2 * o] = path[k];
+    out[2 * o + 1] = path[NP + k];
+}
+
+/* ---- baselines ----------------------------------------------------------- */
+
+/* Points a..b of the polyline q (nq points, interleaved) at equal arc
+ * length into channel-major path indices i0..i1. */
+static void resample(const double *q, int nq, int i0, int i1, double *path)
+{
+    double total = mtsi_maze_polyline_length(nq, q);
+    int seg = 0;
+    double acc = 0; /* arc length at the start of segment seg */
+    for (int i = i0; i <= i1; i++) {
+        double s = i1 > i0 ? total * (i - i0) / (i1 - i0) : 0;
+        while (seg < nq - 2) {
+            double l = hypot(q[2 * seg + 2] - q[2 * seg], q[2 * seg + 3] - q[2 * seg + 1]);
+            if (acc + l >= s)
+                break;
+            acc += l;
+            seg++;
+        }
+        double l = nq > 1 ? hypot(q[2 * seg + 2] - q[2 * seg], q[2 * seg + 3] - q[2 * seg + 1]) : 0;
+        double t = l > 0 ? (s - acc) / l : 0;
+        t = t < 0 ? 0 : t > 1 ? 1 : t;
+        int j = nq > 1 ? seg + 1 : seg;
+        path[i] = (1 - t) * q[2 * seg] + t * q[2 * j];
+        path[NP + i] = (1 - t) * q[2 * seg + 1] + t * q[2 * j + 1];
+    }
+}
+
+static int baseline_fn(void *ctx, int npin, const int *idx, const double *pin, double *path,
+                       mtsi_rng *rng)
+{
+    const mtsi_maze_baseline *b = ctx;
+    double q[2 * 256];
+    for (int i = 0; i <= idx[0]; i++) {
+        path[i] = pin[0];
+        path[NP + i] = pin[1];
+    }
+    for (int j = 0; j + 1 < npin; j++) {
+        const double *a = pin + 2 * j, *c = pin + 2 * j + 2;
+        int nq = 0;
+        if (b->shortest && (mtsi_maze_shortest(b->m, a, c, MTSI_MAZE_RADIUS, q, 256, &nq) < 0 ||
+                            nq > 256))
+            nq = 0;
+        if (nq < 2) { /* straight, or no path with clearance (a pin too close to a wall) */
+            q[0] = a[0], q[1] = a[1], q[2] = c[0], q[3] = c[1];
+            nq = 2;
+        }
+        resample(q, nq, idx[j], idx[j + 1], path);
+    }
+    for (int i = idx[npin - 1]; i < NP; i++) {
+        path[i] = pin[2 * npin - 2];
+        path[NP + i] = pin[2 * npin - 1];
+    }
+    if (b->noise > 0)
+        for (int i = 0; i < NP; i++) {
+            int pinned = 0;
+            for (int j = 0; j < npin; j++)
+                pinned |= idx[j] == i;
+            if (pinned)
+                continue;
+            path[i] += b->noise * mtsi_rng_normal(rng);
+            path[NP + i] += b->noise * mtsi_rng_normal(rng);
+        }
+    /* pins exactly */
+    for (int j = 0; j < npin; j++) {
+        path[idx[j]] = pin[2 * j];
+        path[NP + idx[j]] = pin[2 * j + 1];
+    }
+    return MTSI_OK;
+}
+
+int mtsi_maze_sampler_baseline(mtsi_maze_sampler *s, mtsi_maze_baseline *ctx,
+                               const mtsi_maze *m, const char *kind, double noise)
+{
+    if (strcmp(kind, "straight") && strcmp(kind, "shortest"))
+        return mtsi_error_set(MTSI_EINVAL, "unknown planner '%s' (expected straight or shortest)",
+                              kind);
+    if (!(noise >= 0) || !isfinite(noise))
+        return mtsi_error_set(MTSI_EINVAL, "planner noise must be >= 0, got %g", noise);
+    ctx->m = m;
+    ctx->shortest = !strcmp(kind, "shortest");
+    ctx->noise = noise;
+    s->fn = baseline_fn;
+    s->ctx = ctx;
+    if (noise > 0)
+        snprintf(s->name, sizeof s->name, "%s+noise:%g", kind, noise);
+    else
+        snprintf(s->name, sizeof s->name, "%s", kind);
+    return MTSI_OK;
+}
+
+/* ---- planning ------------------------------------------------------------ */
+
+static void keep_plan(mtsi_maze_plan_result *r, const double *path, int k)
+{
+    memcpy(r->path, path, sizeof r->path);
+    mtsi_maze_reinterp(path, k, r->pts);
+    r->npts = MTSI_MAZE_SUB * k + 1;
+}
+
+int mtsi_maze_plan(const mtsi_maze *m, const mtsi_maze_sampler *s, const double *start,
+                   const double *goal, mtsi_rng *rng, mtsi_maze_plan_result *r)
+{
+    double pin[4] = {start[0], start[1], goal[0], goal[1]}, path[2 * NP];
+    double buf[2 * MTSI_MAZE_MAXPLAN];
+    r->k = r->k_clear = -1;
+    r->len = r->len_clear = r->time = r->time_clear = NAN;
+    r->ntry = 0;
+    double t0 = mtsi_wtime();
+    for (int i = 0; i < MTSI_MAZE_NK && (r->k < 0 || r->k_clear < 0); i++) {
+        int k = mtsi_maze_k(i), idx[2] = {0, k};
+        int rc = s->fn(s->ctx, 2, idx, pin, path, rng);
+        if (rc)
+            return rc;
+        r->ntry++;
+        mtsi_maze_reinterp(path, k, buf);
+        int n = MTSI_MAZE_SUB * k + 1;
+        double now = mtsi_wtime() - t0;
+        if (r->k < 0 && (mtsi_maze_polyline_valid(m, n, buf, 0) || i == MTSI_MAZE_NK - 1)) {
+            keep_plan(r, path, k);
+            if (mtsi_maze_polyline_valid(m, n, buf, 0)) {
+                r->k = k;
+                r->len = mtsi_maze_polyline_length(n, buf);
+                r->time = now;
+            }
+        }
+        if (r->k_clear < 0 && mtsi_maze_polyline_valid(m, n, buf, MTSI_MAZE_RADIUS)) {
+            r->k_clear = k;
+            r->len_clear = mtsi_maze_polyline_length(n, buf);
+            r->time_clear = now;
+        }
+    }
+    return MTSI_OK;
+}
+
+int mtsi_maze_plan_pins(const mtsi_maze *m, const mtsi_maze_sampler *s, int npin,
+                        const int *idx, const double *pin, mtsi_rng *rng,
+                        mtsi_maze_plan_result *r)
+{
+    if (npin < 2 || idx[0] != 0)
+        return mtsi_error_set(MTSI_EINVAL, "a plan needs the start at index 0 and a goal");
+    for (int j = 1; j < npin; j++)
+        if (idx[j] <= idx[j - 1] || idx[j] >= NP)
+            return mtsi_error_set(MTSI_EINVAL,
+                                  "pinned indices must increase within 0..%d, got %d after %d",
+                                  NP - 1, idx[j], idx[j - 1]);
+    double path[2 * NP];
+    double t0 = mtsi_wtime();
+    int rc = s->fn(s->ctx, npin, idx, pin, path, rng);
+    if (rc)
+        return rc;
+    int k = idx[npin - 1];
+    keep_plan(r, path, k);
+    r->ntry = 1;
+    r->time = r->time_clear = mtsi_wtime() - t0;
+    int ok = mtsi_maze_polyline_valid(m, r->npts, r->pts, 0);
+    int okc = mtsi_maze_polyline_valid(m, r->npts, r->pts, MTSI_MAZE_RADIUS);
+    r->len = r->len_clear = mtsi_maze_polyline_length(r->npts, r->pts);
+    r->k = ok ? k : -1;
+    r->k_clear = okc ? k : -1;
+    if (!okc)
+        r->len_clear = NAN;
+    if (!ok)
+        r->len = NAN;
+    return MTSI_OK;
+}
+
+long mtsi_maze_track(const mtsi_maze *m, long n, const double *pts, long max_steps)
+{
+    mtsi_maze_state st = {{pts[0], pts[1]}, {0, 0}};
+    mtsi_maze_ctrl c;
+    mtsi_maze_ctrl_init(&c);
+    long reached = -1;
+    if (n < 2 ? mtsi_maze_ctrl_follow(&c, 1, pts) : mtsi_maze_ctrl_follow(&c, (int)n - 1, pts + 2))
+        return -1;
+    double a[2];
+    for (long t = 0; t <= max_steps; t++) {
+        if (mtsi_maze_ctrl_action(&c, &st, a)) {
+            reached = t;
+            break;
+        }
+        if (t < max_steps)
+            mtsi_maze_step(m, &st, a);
+    }
+    mtsi_maze_ctrl_clear(&c);
+    return reached;
+}
+
+/* ---- evaluation ------------------------------------------------------------ */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Empirical quantile q of sorted v[n] (linear between order statistics). */
+static double quantile(const double *v, long n, double q)
+{
+    if (n < 1)
+        return NAN;
+    double h = q * (double)(n - 1);
+    long i = (long)floor(h);
+    if (i >= n - 1)
+        return v[n - 1];
+    return v[i] + (h - (double)i) * (v[i + 1] - v[i]);
+}
+
+static double mean(const double *v, long n)
+{
+    double s = 0;
+    for (long i = 0; i < n; i++)
+        s += v[i];
+    return n ? s / (double)n : NAN;
+}
+
+static int kslot(int k)
+{
+    for (int i = 0; i < MTSI_MAZE_NK; i++)
+        if (mtsi_maze_k(i) == k)
+            return i;
+    return MTSI_MAZE_NK;
+}
+
+int mtsi_maze_eval(const mtsi_maze *m, const mtsi_maze_sampler *s, const mtsi_maze_eval_opts *o,
+                   mtsi_maze_eval_result *res, mtsi_maze_plans *plans)
+{
+    memset(res, 0, sizeof *res);
+    long N = o->pairs;
+    double *ratio = malloc((size_t)N * sizeof(double)), *ratio_c = malloc((size_t)N * sizeof(double));
+    double *times = malloc((size_t)N * sizeof(double));
+    mtsi_maze_plan_result *r = malloc(sizeof *r);
+    if (!ratio || !ratio_c || !times || !r) {
+        free(ratio), free(ratio_c), free(times), free(r);
+        return mtsi_error_set(MTSI_ENOMEM, "out of memory (%ld pairs)", N);
+    }
+    mtsi_progress *pg = o->progress ? mtsi_progress_new("plans", N) : NULL;
+    int rc = MTSI_OK;
+    double sshort = 0;
+    res->pairs = N;
+    for (long i = 0; i < N && !rc; i++) {
+        mtsi_rng rng;
+        mtsi_rng_seed(&rng, o->seed, (uint64_t)i);
+        int nf = mtsi_maze_nfree(m);
+        int c0 = (int)mtsi_rng_below(&rng, (uint64_t)nf), c1;
+        do
+            c1 = (int)mtsi_rng_below(&rng, (uint64_t)nf);
+        while (c1 == c0);
+        double a[2], b[2];
+        int w, h;
+        mtsi_maze_free_cell(m, c0, &w, &h);
+        a[0] = w + (2 * mtsi_rng_uniform(&rng) - 1) * 0.1;
+        a[1] = h + (2 * mtsi_rng_uniform(&rng) - 1) * 0.1;
+        mtsi_maze_free_cell(m, c1, &w, &h);
+        b[0] = w + (2 * mtsi_rng_uniform(&rng) - 1) * 0.1;
+        b[1] = h + (2 * mtsi_rng_uniform(&rng) - 1) * 0.1;
+        double shortest = mtsi_maze_shortest(m, a, b, 0, NULL, 0, NULL);
+        sshort += shortest;
+        rc = mtsi_maze_plan(m, s, a, b, &rng, r);
+        if (rc)
+            break;
+        res->khist[r->k < 0 ? MTSI_MAZE_NK : kslot(r->k)]++;
+        res->khist_clear[r->k_clear < 0 ? MTSI_MAZE_NK : kslot(r->k_clear)]++;
+        if (r->k >= 0) {
+            res->valid++;
+            ratio[res->nratio++] = r->len / shortest;
+            times[res->valid - 1] = r->time;
+            if (o->loop_steps > 0) {
+                res->loop_n++;
+                double q[2 * NP];
+                for (int j = 0; j <= r->k; j++) {
+                    q[2 * j] = r->path[j];
+                    q[2 * j + 1] = r->path[NP + j];
+                }
+                if (mtsi_maze_track(m, r->k + 1, q, o->loop_steps) >= 0)
+                    res->loop_reached++;
+            }
+        }
+        if (r->k_clear >= 0) {
+            res->valid_clear++;
+            ratio_c[res->nratio_clear++] = r->len_clear / shortest;
+        }
+        if (plans) {
+            memcpy(plans->ends + 4 * i, a, sizeof a);
+            memcpy(plans->ends + 4 * i + 2, b, sizeof b);
+            plans->k[i] = r->k;
+            plans->k_clear[i] = r->k_clear;
+            memcpy(plans->paths + (size_t)i * 2 * NP, r->path, sizeof r->path);
+        }
+        if (pg) {
+            char extra[96];
+            snprintf(extra, sizeof extra, "valid %ld/%ld", res->valid, i + 1);
+            mtsi_progress_update(pg, i + 1, extra);
+        }
+    }
+    if (!rc) {
+        qsort(ratio, (size_t)res->nratio, sizeof(double), cmp_double);
+        qsort(ratio_c, (size_t)res->nratio_clear, sizeof(double), cmp_double);
+        qsort(times, (size_t)res->valid, sizeof(double), cmp_double);
+        res->ratio_mean = mean(ratio, res->nratio);
+        res->ratio_p95 = quantile(ratio, res->nratio, 0.95);
+        res->ratio_max = res->nratio ? ratio[res->nratio - 1] : NAN;
+        res->ratio_clear_mean = mean(ratio_c, res->nratio_clear);
+        res->ratio_clear_p95 = quantile(ratio_c, res->nratio_clear, 0.95);
+        res->time_median = quantile(times, res->valid, 0.5);
+        res->time_mean = mean(times, res->valid);
+        res->time_p95 = quantile(times, res->valid, 0.95);
+        res->shortest_mean = N ? sshort / (double)N : NAN;
+    }
+    mtsi_progress_free(pg);
+    free(ratio), free(ratio_c), free(times), free(r);
+    return rc;
+}
+
+static void json_khist(FILE *f, const long *h)
+{
+    fputc('{', f);
+    for (int i = 0; i < MTSI_MAZE_NK; i++)
+        fprintf(f, "\"%d\": %ld, ", mtsi_maze_k(i), h[i]);
+    fprintf(f, "\"none\": %ld}", h[MTSI_MAZE_NK]);
+}
+
+static void json_num(FILE *f, const char *key, double v, const char *sep)
+{
+    fprintf(f, "\"%s\": ", key);
+    mtsi_json_number(f, v);
+    fputs(sep, f);
+}
+
+void mtsi_maze_eval_json(FILE *f, const mtsi_maze *m, const mtsi_maze_sampler *s,
+                         const mtsi_maze_eval_opts *o, const mtsi_maze_eval_result *r)
+{
+    double N = (double)r->pairs;
+    fputs("{\"maze\": ", f);
+    mtsi_json_string(f, mtsi_maze_name(m));
+    fputs(", \"planner\": ", f);
+    mtsi_json_string(f, s->name);
+    fprintf(f, ", \"pairs\": %ld, \"seed\": %llu,\n", r->pairs, (unsigned long long)o->seed);
+    fprintf(f, " \"valid\": {\"count\": %ld, ", r->valid);
+    json_num(f, "fraction", r->valid / N, "},\n");
+    fprintf(f, " \"valid_clearance\": {\"count\": %ld, ", r->valid_clear);
+    json_num(f, "fraction", r->valid_clear / N, "},\n");
+    fputs(" \"k_hist\": ", f);
+    json_khist(f, r->khist);
+    fputs(",\n \"k_hist_clearance\": ", f);
+    json_khist(f, r->khist_clear);
+    fprintf(f, ",\n \"length_ratio\": {\"n\": %ld, ", r->nratio);
+    json_num(f, "mean", r->ratio_mean, ", ");
+    json_num(f, "p95", r->ratio_p95, ", ");
+    json_num(f, "max", r->ratio_max, "},\n");
+    fprintf(f, " \"length_ratio_clearance\": {\"n\": %ld, ", r->nratio_clear);
+    json_num(f, "mean", r->ratio_clear_mean, ", ");
+    json_num(f, "p95", r->ratio_clear_p95, "},\n");
+    fputc(' ', f);
+    json_num(f, "shortest_mean", r->shortest_mean, ",\n");
+    fputs(" \"time_per_plan_s\": {", f);
+    json_num(f, "median", r->time_median, ", ");
+    json_num(f, "mean", r->time_mean, ", ");
+    json_num(f, "p95", r->time_p95, "},\n");
+    fputs(" \"closed_loop\": ", f);
+    if (o->loop_steps > 0) {
+        fprintf(f, "{\"steps\": %ld, \"n\": %ld, \"reached\": %ld, ", o->loop_steps, r->loop_n,
+                r->loop_reached);
+        json_num(f, "fraction", r->loop_n ? (double)r->loop_reached / (double)r->loop_n : NAN, "}");
+    } else {
+        fputs("null", f);
+    }
+    fputs("}\n", f);
+}
