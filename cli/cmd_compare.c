@@ -1,11 +1,12 @@
-/* `mtsi compare A.h5 B.h5 [--json] [--png out.png]`: do two ensembles have
+/* `mtsi compare A.h5 B.h5 [--json] [--plot FIG]`: do two ensembles have
  * the same statistics? Each file is analysed as `mtsi stats` does
  * (mcmc/mtsi_analysis.h: Gamma-method errors, each chain one replicum);
  * the summary of SPEC.md section 5 sets the eight observables side by side
  * with z-scores, and the distributions of the per-configuration
  * magnetisation M are compared by the two-sample Kolmogorov-Smirnov test
  * and the Wasserstein-1 distance (mcmc/mtsi_compare.h). The optional
- * figure is drawn with lib/mtsi_png.h. Both inputs are opened read-only. */
+ * figure (PNG, PDF or SVG) is drawn with lib/mtsi_plot.h. Both inputs are
+ * opened read-only. */
 #include "config.h"
 #include "mtsi_analysis.h"
 #include "mtsi_cli.h"
@@ -13,7 +14,8 @@
 #include "mtsi_compare.h"
 #include "mtsi_err.h"
 #include "mtsi_gamma.h"
-#include "mtsi_png.h"
+#include "mtsi_json.h"
+#include "mtsi_plot.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -26,7 +28,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: mtsi compare A.h5 B.h5 [--json] [--png OUT.png [--force]] [--stau S]\n"
+            "usage: mtsi compare A.h5 B.h5 [--json] [--plot FIG [--force]] [--stau S]\n"
             "\n"
             "Compare two ensembles of the same lattice (MCMC, generated or data):\n"
             "m, |m|, m^2, m^4, energy per site, Binder cumulant, chi_M and xi2 of each\n"
@@ -36,9 +38,11 @@ static void usage(FILE *out)
             "\n"
             "options:\n"
             "  --json         print the SPEC section 5 summary as JSON on stdout\n"
-            "  --png OUT.png  also draw a figure: M histograms, G(r) with errors and\n"
-            "                 a strip of configurations from each file\n"
-            "  --force        replace an existing OUT.png\n"
+            "  --plot FIG     also draw a figure: M histograms, G(r) with errors and\n"
+            "                 a strip of configurations from each file; the format\n"
+            "                 follows the name: FIG.png, FIG.pdf or FIG.svg\n"
+            "  --png FIG      the same as --plot\n"
+            "  --force        replace an existing FIG\n"
             "  --stau S       S_tau of the Gamma-method window (default 1.5)\n"
             "  -h, --help     this text\n"
             "\n"
@@ -111,69 +115,77 @@ static int compute(side *a, side *b, result *res)
 
 /* ---- text and JSON output ----------------------------------------------- */
 
-static void json_side(const char *key, const side *s)
+static void json_side(json_t *doc, const char *key, const side *s, int *rc)
 {
-    printf("\"%s_file\": ", key);
-    mtsi_json_string(stdout, s->path);
-    printf(", \"%s_kind\": ", key);
-    mtsi_json_string(stdout, s->e.kind);
-    printf(", \"n_%s\": %ld, \"n_chains_%s\": %d,\n", key, s->e.n, key, s->e.nrep);
+    char k[32];
+    snprintf(k, sizeof k, "%s_file", key);
+    mtsi_json_set(doc, k, mtsi_json_str(s->path), rc);
+    snprintf(k, sizeof k, "%s_kind", key);
+    mtsi_json_set(doc, k, mtsi_json_str(s->e.kind), rc);
+    snprintf(k, sizeof k, "n_%s", key);
+    mtsi_json_set(doc, k, json_integer(s->e.n), rc);
+    snprintf(k, sizeof k, "n_chains_%s", key);
+    mtsi_json_set(doc, k, json_integer(s->e.nrep), rc);
 }
 
-static void print_json(const side *a, const side *b, const result *res)
+/* The SPEC section 5 summary: the files, one observable per line, KS, W1
+ * and max |z|. */
+static int print_json(const side *a, const side *b, const result *res)
 {
-    printf("{");
-    json_side("a", a);
-    printf(" ");
-    json_side("b", b);
-    printf(" \"L\": %ld, \"dim\": %ld, \"error_method\": \"gamma\", \"observables\": {", a->e.L,
-           a->e.dim);
+    static const mtsi_json_layout lay[] = {{"b_file", "\n ", NULL, NULL, NULL},
+                                           {"L", "\n ", NULL, NULL, NULL},
+                                           {"observables", NULL, "\n  ", "\n  ", "\n"},
+                                           {"ks_m", "\n", NULL, NULL, NULL},
+                                           {"w1_m", "\n", NULL, NULL, NULL},
+                                           {"max_abs_z", "\n", NULL, NULL, NULL}};
+    int rc = MTSI_OK;
+    json_t *doc = json_object(), *obs = json_object(), *ks = json_object();
+    if (!doc || !obs || !ks) {
+        json_decref(doc);
+        json_decref(obs);
+        json_decref(ks);
+        return mtsi_error_set(MTSI_ENOMEM, "no memory for the JSON summary");
+    }
+    json_side(doc, "a", a, &rc);
+    json_side(doc, "b", b, &rc);
+    mtsi_json_set(doc, "L", json_integer(a->e.L), &rc);
+    mtsi_json_set(doc, "dim", json_integer(a->e.dim), &rc);
+    mtsi_json_set(doc, "error_method", json_string("gamma"), &rc);
     for (int k = 0; k < MTSI_ENS_NROWS; k++) {
         const mtsi_analysis_row *ra = &a->rows[k], *rb = &b->rows[k];
-        printf("%s\n  ", k ? "," : "");
-        mtsi_json_string(stdout, mtsi_analysis_row_names[k]);
-        printf(": {\"a\": ");
-        mtsi_json_number(stdout, ra->ok ? ra->r.value : NAN);
-        printf(", \"a_err\": ");
-        mtsi_json_number(stdout, ra->ok ? ra->r.err : NAN);
-        printf(", \"b\": ");
-        mtsi_json_number(stdout, rb->ok ? rb->r.value : NAN);
-        printf(", \"b_err\": ");
-        mtsi_json_number(stdout, rb->ok ? rb->r.err : NAN);
-        printf(", \"z\": ");
-        mtsi_json_number(stdout, res->zok[k] ? res->z[k] : NAN);
-        if (!ra->ok || !rb->ok) {
-            printf(", \"note\": ");
-            mtsi_json_string(stdout, !ra->ok ? ra->note : rb->note);
-        }
-        printf("}");
+        json_t *o = json_object();
+        mtsi_json_set(o, "a", mtsi_json_num(ra->ok ? ra->r.value : NAN), &rc);
+        mtsi_json_set(o, "a_err", mtsi_json_num(ra->ok ? ra->r.err : NAN), &rc);
+        mtsi_json_set(o, "b", mtsi_json_num(rb->ok ? rb->r.value : NAN), &rc);
+        mtsi_json_set(o, "b_err", mtsi_json_num(rb->ok ? rb->r.err : NAN), &rc);
+        mtsi_json_set(o, "z", mtsi_json_num(res->zok[k] ? res->z[k] : NAN), &rc);
+        if (!ra->ok || !rb->ok)
+            mtsi_json_set(o, "note", mtsi_json_str(!ra->ok ? ra->note : rb->note), &rc);
+        mtsi_json_set(obs, mtsi_analysis_row_names[k], o, &rc);
     }
-    printf("\n},\n\"ks_m\": {\"stat\": ");
-    mtsi_json_number(stdout, res->ks_d);
-    printf(", \"p\": ");
-    mtsi_json_number(stdout, res->ks_p);
-    printf(", \"p_nominal\": ");
-    mtsi_json_number(stdout, res->ks_p_nominal);
-    printf(", \"n_eff_a\": ");
-    mtsi_json_number(stdout, a->n_eff);
-    printf(", \"n_eff_b\": ");
-    mtsi_json_number(stdout, b->n_eff);
-    printf(", \"tau_int_m_a\": ");
-    mtsi_json_number(stdout, a->tau_m);
-    printf(", \"tau_int_m_b\": ");
-    mtsi_json_number(stdout, b->tau_m);
+    mtsi_json_set(doc, "observables", obs, &rc);
+    mtsi_json_set(ks, "stat", mtsi_json_num(res->ks_d), &rc);
+    mtsi_json_set(ks, "p", mtsi_json_num(res->ks_p), &rc);
+    mtsi_json_set(ks, "p_nominal", mtsi_json_num(res->ks_p_nominal), &rc);
+    mtsi_json_set(ks, "n_eff_a", mtsi_json_num(a->n_eff), &rc);
+    mtsi_json_set(ks, "n_eff_b", mtsi_json_num(b->n_eff), &rc);
+    mtsi_json_set(ks, "tau_int_m_a", mtsi_json_num(a->tau_m), &rc);
+    mtsi_json_set(ks, "tau_int_m_b", mtsi_json_num(b->tau_m), &rc);
     if (a->tau_m > 1 || b->tau_m > 1)
-        printf(", \"note\": \"tau_int(M) > 1: autocorrelated configurations, the p-value is "
-               "approximate; thin the chains for a valid test\"");
-    printf("},\n\"w1_m\": ");
-    mtsi_json_number(stdout, res->w1);
-    printf(",\n\"max_abs_z\": ");
-    mtsi_json_number(stdout, res->max_k >= 0 ? res->max_abs_z : NAN);
-    if (res->max_k >= 0) {
-        printf(", \"max_abs_z_name\": ");
-        mtsi_json_string(stdout, mtsi_analysis_row_names[res->max_k]);
-    }
-    printf("}\n");
+        mtsi_json_set(ks, "note",
+                      json_string("tau_int(M) > 1: autocorrelated configurations, the p-value is "
+                                  "approximate; thin the chains for a valid test"),
+                      &rc);
+    mtsi_json_set(doc, "ks_m", ks, &rc);
+    mtsi_json_set(doc, "w1_m", mtsi_json_num(res->w1), &rc);
+    mtsi_json_set(doc, "max_abs_z", mtsi_json_num(res->max_k >= 0 ? res->max_abs_z : NAN), &rc);
+    if (res->max_k >= 0)
+        mtsi_json_set(doc, "max_abs_z_name", json_string(mtsi_analysis_row_names[res->max_k]),
+                      &rc);
+    if (!rc)
+        rc = mtsi_json_write(stdout, doc, MTSI_JSON_G17, lay, 6);
+    json_decref(doc);
+    return rc;
 }
 
 static void print_side_header(const char *key, const side *s)
@@ -258,29 +270,17 @@ static void short_name(char *buf, size_t n, const char *path, size_t max)
         snprintf(buf, n, "...%s", b + len - (max - 3));
 }
 
-static void legend(mtsi_png_canvas *c, int x1, int y0, const char *la, const char *lb)
+static void legend(mtsi_plot *p, const mtsi_plot_axes *ax, const char *la, const char *lb,
+                   mtsi_plot_key key)
 {
-    const int s = 2, sw = 28, pad = 10, lh = 26;
-    int w = mtsi_png_text_width(la, s), wb = mtsi_png_text_width(lb, s);
-    if (wb > w)
-        w = wb;
-    int bw = pad + sw + 8 + w + pad, bh = 2 * lh + 2 * pad - 8;
-    int x0 = x1 - bw;
-    mtsi_png_canvas_fill_rect(c, x0, y0, x1, y0 + bh, 0xffffff, 0.9);
-    mtsi_png_canvas_rect(c, x0, y0, x1, y0 + bh, 0xbbbbbb, 1);
-    const char *lab[2] = {la, lb};
-    const uint32_t col[2] = {RGB_A, RGB_B};
-    for (int i = 0; i < 2; i++) {
-        int y = y0 + pad + i * lh;
-        mtsi_png_canvas_fill_rect(c, x0 + pad, y, x0 + pad + sw, y + 14, col[i], 0.45);
-        mtsi_png_canvas_rect(c, x0 + pad, y, x0 + pad + sw, y + 14, col[i], 2);
-        mtsi_png_canvas_text(c, x0 + pad + sw + 8, y, lab[i], s, RGB_TEXT, -1);
-    }
+    const mtsi_plot_legend_entry e[2] = {{la, RGB_A, key, MTSI_PLOT_DISC},
+                                         {lb, RGB_B, key, MTSI_PLOT_DISC}};
+    mtsi_plot_legend(p, ax->x1 - 10, ax->y0 + 10, e, 2, MTSI_PLOT_FONT);
 }
 
 /* Panel (a): normalised histograms of M on common bins. */
-static void panel_hist(mtsi_png_canvas *c, const mtsi_png_axes *frame, const side *a,
-                       const side *b, const char *la, const char *lb)
+static void panel_hist(mtsi_plot *p, const mtsi_plot_axes *frame, const side *a, const side *b,
+                       const char *la, const char *lb)
 {
     const double *m[2] = {a->e.obs + (size_t)MTSI_ENS_M * (size_t)a->e.n,
                           b->e.obs + (size_t)MTSI_ENS_M * (size_t)b->e.n};
@@ -313,41 +313,23 @@ static void panel_hist(mtsi_png_canvas *c, const mtsi_png_axes *frame, const sid
             ymax = fmax(ymax, dens[s][k]);
         }
     }
-    mtsi_png_axes ax = *frame;
+    mtsi_plot_axes ax = *frame;
     ax.xmin = lo;
     ax.xmax = hi;
-    mtsi_png_nice_range(&ax.xmin, &ax.xmax, 6);
+    mtsi_plot_nice_range(&ax.xmin, &ax.xmax, 6);
     ax.ymin = 0;
     ax.ymax = ymax * 1.25; /* room for the legend */
-    mtsi_png_nice_range(&ax.ymin, &ax.ymax, 5);
-    mtsi_png_axes_draw(c, &ax, 6, 5, "(a) magnetisation per site M: normalised histograms", "M",
-                       "density");
-    mtsi_png_canvas_clip(c, ax.x0 + 1, ax.y0 + 1, ax.x1, ax.y1);
+    mtsi_plot_nice_range(&ax.ymin, &ax.ymax, 5);
+    mtsi_plot_axes_draw(p, &ax, 6, 5, "(a) magnetisation per site M: normalised histograms", "M",
+                        "density");
     const uint32_t col[2] = {RGB_A, RGB_B};
     for (int s = 0; s < 2; s++)
-        for (int k = 0; k < nb; k++) {
-            int x0 = (int)lround(mtsi_png_axes_px(&ax, lo + k * width));
-            int x1 = (int)lround(mtsi_png_axes_px(&ax, lo + (k + 1) * width));
-            int y = (int)lround(mtsi_png_axes_py(&ax, dens[s][k]));
-            mtsi_png_canvas_fill_rect(c, x0, y, x1, ax.y1, col[s], 0.28);
-        }
-    /* Outlines as steps, so that each histogram stays readable where the
-     * two overlap. */
-    for (int s = 0; s < 2; s++) {
-        double py = mtsi_png_axes_py(&ax, 0);
-        for (int k = 0; k < nb; k++) {
-            double x0 = mtsi_png_axes_px(&ax, lo + k * width);
-            double x1 = mtsi_png_axes_px(&ax, lo + (k + 1) * width);
-            double y = mtsi_png_axes_py(&ax, dens[s][k]);
-            mtsi_png_canvas_line(c, x0, py, x0, y, col[s], 2.5);
-            mtsi_png_canvas_line(c, x0, y, x1, y, col[s], 2.5);
-            py = y;
-        }
-        double xe = mtsi_png_axes_px(&ax, hi);
-        mtsi_png_canvas_line(c, xe, py, xe, mtsi_png_axes_py(&ax, 0), col[s], 2.5);
-    }
-    mtsi_png_canvas_clip_reset(c);
-    legend(c, ax.x1 - 10, ax.y0 + 10, la, lb);
+        mtsi_plot_ax_hist(p, &ax, lo, width, dens[s], nb, col[s], 0.28, 0);
+    /* Outlines as steps over both fills, so that each histogram stays
+     * readable where the two overlap. */
+    for (int s = 0; s < 2; s++)
+        mtsi_plot_ax_hist(p, &ax, lo, width, dens[s], nb, col[s], 0, 2.5);
+    legend(p, &ax, la, lb, MTSI_PLOT_KEY_BOX);
 }
 
 /* Mean and Gamma-method error of G(r), r = 0..L/2. */
@@ -371,14 +353,14 @@ static int g_of_r(const side *s, double *mean, double *err)
 }
 
 /* Panel (b): G(r) of both files with error bars. */
-static int panel_corr(mtsi_png_canvas *c, const mtsi_png_axes *frame, const side *a,
-                      const side *b, const char *la, const char *lb)
+static int panel_corr(mtsi_plot *p, const mtsi_plot_axes *frame, const side *a, const side *b,
+                      const char *la, const char *lb)
 {
     int nr = (int)(a->e.L / 2) + 1;
-    double *buf = mtsi_malloc(4 * (size_t)nr * sizeof *buf);
+    double *buf = mtsi_malloc(5 * (size_t)nr * sizeof *buf);
     if (!buf)
         return MTSI_ENOMEM;
-    double *mean[2] = {buf, buf + nr}, *err[2] = {buf + 2 * nr, buf + 3 * nr};
+    double *mean[2] = {buf, buf + nr}, *err[2] = {buf + 2 * nr, buf + 3 * nr}, *x = buf + 4 * nr;
     const side *sd[2] = {a, b};
     int have[2];
     double lo = 0, hi = 0;
@@ -396,45 +378,36 @@ static int panel_corr(mtsi_png_canvas *c, const mtsi_png_axes *frame, const side
             hi = fmax(hi, mean[s][r] + err[s][r]);
         }
     }
-    mtsi_png_axes ax = *frame;
+    mtsi_plot_axes ax = *frame;
     ax.xmin = -0.5;
     ax.xmax = nr - 0.5;
     ax.ymin = lo;
     ax.ymax = hi + 0.25 * (hi - lo); /* room for the legend */
-    mtsi_png_nice_range(&ax.ymin, &ax.ymax, 5);
-    mtsi_png_axes_draw(c, &ax, nr < 8 ? nr : 8, 5, "(b) correlator G(r) along the axes",
-                       "distance r", "G(r)");
+    mtsi_plot_nice_range(&ax.ymin, &ax.ymax, 5);
+    mtsi_plot_axes_draw(p, &ax, nr < 8 ? nr : 8, 5, "(b) correlator G(r) along the axes",
+                        "distance r", "G(r)");
     const uint32_t col[2] = {RGB_A, RGB_B};
     /* A and B are shifted apart by a tenth of a lattice spacing so that
      * their error bars do not hide each other. */
     const double shift[2] = {-0.1, 0.1};
-    mtsi_png_canvas_clip(c, ax.x0 + 1, ax.y0 + 1, ax.x1, ax.y1);
-    mtsi_png_canvas_dashed(c, ax.x0, mtsi_png_axes_py(&ax, 0), ax.x1, mtsi_png_axes_py(&ax, 0),
-                           0x999999, 1, 6, 4);
+    mtsi_plot_ax_hline(p, &ax, 0, 0x999999, 1, 6);
     for (int s = 0; s < 2; s++) {
         if (!have[s])
             continue;
-        for (int r = 0; r + 1 < nr; r++)
-            mtsi_png_canvas_line(c, mtsi_png_axes_px(&ax, r + shift[s]),
-                                 mtsi_png_axes_py(&ax, mean[s][r]),
-                                 mtsi_png_axes_px(&ax, r + 1 + shift[s]),
-                                 mtsi_png_axes_py(&ax, mean[s][r + 1]), col[s], 1.5);
-        for (int r = 0; r < nr; r++) {
-            double x = mtsi_png_axes_px(&ax, r + shift[s]);
-            mtsi_png_canvas_errorbar(c, x, mtsi_png_axes_py(&ax, mean[s][r] - err[s][r]),
-                                     mtsi_png_axes_py(&ax, mean[s][r] + err[s][r]), 5, col[s], 2);
-            mtsi_png_canvas_disc(c, x, mtsi_png_axes_py(&ax, mean[s][r]), 4.5, col[s]);
-        }
+        for (int r = 0; r < nr; r++)
+            x[r] = r + shift[s];
+        mtsi_plot_ax_line(p, &ax, x, mean[s], nr, col[s], 1.5, 0);
+        mtsi_plot_ax_errorbars(p, &ax, x, mean[s], err[s], nr, 5, col[s], 2);
+        mtsi_plot_ax_scatter(p, &ax, x, mean[s], nr, MTSI_PLOT_DISC, 9, col[s]);
     }
-    mtsi_png_canvas_clip_reset(c);
-    legend(c, ax.x1 - 10, ax.y0 + 10, la, lb);
-    int y = ax.y0 + 80;
+    legend(p, &ax, la, lb, MTSI_PLOT_KEY_MARKER);
+    double y = ax.y0 + 100;
     for (int s = 0; s < 2; s++)
         if (!have[s]) {
             char msg[160];
             snprintf(msg, sizeof msg, "%s: no /observables/G in the file", s ? "B" : "A");
-            mtsi_png_canvas_text(c, ax.x0 + 20, y, msg, 2, RGB_MUTED, -1);
-            y += 26;
+            mtsi_plot_text(p, ax.x0 + 20, y, msg, MTSI_PLOT_FONT, RGB_MUTED, -1, -1, 0);
+            y += 28;
         }
     free(buf);
     return MTSI_OK;
@@ -447,75 +420,62 @@ static void tile_indices(const side *s, long *idx)
         idx[j] = (long)((double)(j + 0.5) * (double)s->e.n / NTILE);
 }
 
-/* Panel (c), dim 2 or 3: images of the lattice (a slice at the first
- * lattice index 0 for dim 3), shared symmetric colour range. */
-static void panel_tiles(mtsi_png_canvas *c, int y0, const side *sd[2], double *const phi[2],
+/* Tile side in units: 160, or a multiple of L just below it. */
+static int tile_side(long L) { return L <= 160 ? (int)(160 / L * L) : 160; }
+
+/* Panel (c), dim 2 or 3: heat maps of the lattice (a slice at the first
+ * lattice index 0 for dim 3), one symmetric colour scale. */
+static void panel_tiles(mtsi_plot *p, double y0, const side *sd[2], double *const phi[2],
                         const long *const idx[2], double range, const char *names[2])
 {
     long L = sd[0]->e.L;
-    int T = L <= 160 ? (int)(160 / L * L) : 160; /* tile side in pixels (draw_figure too) */
+    int T = tile_side(L);
     const int gap = 44, rowh = T + 56, labw = 190, barw = 130;
     /* Row labels, tiles and colour bar centred as one block. */
-    const int left = (FIG_W - (labw + NTILE * (T + gap) - gap + barw)) / 2, x0 = left + labw;
+    const double left = (FIG_W - (labw + NTILE * (T + gap) - gap + barw)) / 2, x0 = left + labw;
+    const mtsi_plot_scale sc = {MTSI_PLOT_CMAP_BWR, -range, range, 0x808080};
     char buf[96];
     snprintf(buf, sizeof buf, "(c) configurations %s, evenly spaced through each file",
              sd[0]->e.dim == 3 ? "phi(0, y, z)" : "phi");
-    mtsi_png_canvas_text(c, FIG_W / 2, y0, buf, 2, RGB_TEXT, 0);
+    mtsi_plot_text(p, FIG_W / 2, y0, buf, MTSI_PLOT_FONT_LABEL, RGB_TEXT, 0, -1, 0);
     for (int s = 0; s < 2; s++) {
-        int ty = y0 + 40 + s * rowh;
-        mtsi_png_canvas_text(c, left, ty + T / 2 - 22, s ? "B" : "A", 3, s ? RGB_B : RGB_A, -1);
-        mtsi_png_canvas_text(c, left, ty + T / 2 + 14, names[s], 2, RGB_TEXT, -1);
+        double ty = y0 + 40 + s * rowh;
+        mtsi_plot_text(p, left, ty + T / 2 - 8, s ? "B" : "A", 32, s ? RGB_B : RGB_A, -1, 1, 0);
+        mtsi_plot_text(p, left, ty + T / 2 + 8, names[s], MTSI_PLOT_FONT, RGB_TEXT, -1, -1, 0);
         for (int j = 0; j < NTILE; j++) {
-            int tx = x0 + j * (T + gap);
-            const double *p = phi[s] + (size_t)j * (size_t)sd[s]->e.V;
-            for (int v = 0; v < T; v++)
-                for (int u = 0; u < T; u++) {
-                    long row = (long)v * L / T, col = (long)u * L / T;
-                    double val = p[row * L + col];
-                    mtsi_png_canvas_fill_rect(c, tx + u, ty + v, tx + u + 1, ty + v + 1,
-                                              mtsi_png_colormap_bwr(val / range), 1);
-                }
-            mtsi_png_canvas_rect(c, tx - 1, ty - 1, tx + T + 1, ty + T + 1, 0x555555, 1);
+            double tx = x0 + j * (T + gap);
+            const double *v = phi[s] + (size_t)j * (size_t)sd[s]->e.V;
+            mtsi_plot_heatmap(p, tx, ty, T, T, v, (int)L, (int)L, &sc, NULL);
+            mtsi_plot_stroke_rect(p, tx, ty, tx + T, ty + T, 0x555555, 1);
             const double *m = sd[s]->e.obs + (size_t)MTSI_ENS_M * (size_t)sd[s]->e.n;
             snprintf(buf, sizeof buf, "#%ld M=%.3f", idx[s][j], m[idx[s][j]]);
-            mtsi_png_canvas_text(c, tx + T / 2, ty + T + 8, buf, 2, RGB_MUTED, 0);
+            mtsi_plot_text(p, tx + T / 2, ty + T + 8, buf, MTSI_PLOT_FONT, RGB_MUTED, 0, -1, 0);
         }
     }
-    /* Colour bar. */
-    int bx = x0 + NTILE * (T + gap) - gap + 40, by = y0 + 40, bh = 2 * rowh - 56, bw = 24;
-    for (int v = 0; v < bh; v++)
-        mtsi_png_canvas_fill_rect(c, bx, by + v, bx + bw, by + v + 1,
-                                  mtsi_png_colormap_bwr(1 - 2.0 * v / (bh - 1)), 1);
-    mtsi_png_canvas_rect(c, bx - 1, by - 1, bx + bw + 1, by + bh + 1, 0x555555, 1);
-    const double tv[3] = {range, 0, -range};
-    for (int k = 0; k < 3; k++) {
-        int ty = by + k * (bh - 1) / 2;
-        mtsi_png_canvas_fill_rect(c, bx + bw, ty, bx + bw + 6, ty + 1, 0x333333, 1);
-        snprintf(buf, sizeof buf, "%+.2f", tv[k]);
-        if (k == 1)
-            snprintf(buf, sizeof buf, "0");
-        mtsi_png_canvas_text(c, bx + bw + 10, ty - 7, buf, 2, RGB_TEXT, -1);
-    }
-    mtsi_png_canvas_text(c, bx + bw / 2, by - 32, "phi", 2, RGB_TEXT, 0);
+    double bx = x0 + NTILE * (T + gap) - gap + 40, by = y0 + 40 + 30;
+    mtsi_plot_colorbar(p, bx, by, 24, 2 * rowh - 56 - 30, &sc, 4, "phi");
 }
 
 /* Panel (c), dim 1: the configurations as curves, one axes per file. */
-static void panel_lines(mtsi_png_canvas *c, int y0, const side *sd[2], double *const phi[2],
-                        double range, const char *names[2])
+static int panel_lines(mtsi_plot *p, double y0, const side *sd[2], double *const phi[2],
+                       double range, const char *names[2])
 {
     long L = sd[0]->e.L;
-    mtsi_png_canvas_text(c, FIG_W / 2, y0, "(c) configurations phi(x), evenly spaced through "
-                         "each file", 2, RGB_TEXT, 0);
+    double *x = mtsi_malloc((size_t)L * sizeof *x);
+    if (!x)
+        return MTSI_ENOMEM;
+    for (long i = 0; i < L; i++)
+        x[i] = (double)i;
+    mtsi_plot_text(p, FIG_W / 2, y0, "(c) configurations phi(x), evenly spaced through each file",
+                   MTSI_PLOT_FONT_LABEL, RGB_TEXT, 0, -1, 0);
     for (int s = 0; s < 2; s++) {
-        mtsi_png_axes ax = {130 + s * 720, y0 + 70, 130 + s * 720 + 560, y0 + 330,
-                            -0.5, L - 0.5, -range, range};
-        mtsi_png_nice_range(&ax.ymin, &ax.ymax, 4);
+        mtsi_plot_axes ax = {130 + s * 720, y0 + 70, 130 + s * 720 + 560, y0 + 330,
+                             -0.5, L - 0.5, -range, range};
+        mtsi_plot_nice_range(&ax.ymin, &ax.ymax, 4);
         char title[96];
         snprintf(title, sizeof title, "%s: %s", s ? "B" : "A", names[s]);
-        mtsi_png_axes_draw(c, &ax, 8, 4, title, "site x", "phi");
-        mtsi_png_canvas_clip(c, ax.x0 + 1, ax.y0 + 1, ax.x1, ax.y1);
+        mtsi_plot_axes_draw(p, &ax, 8, 4, title, "site x", "phi");
         for (int j = 0; j < NTILE; j++) {
-            const double *p = phi[s] + (size_t)j * (size_t)L;
             /* Shades of the file's colour, darker for later configurations. */
             uint32_t base = s ? RGB_B : RGB_A, col = 0;
             double f = 0.55 * (NTILE - 1 - j) / (NTILE - 1);
@@ -523,21 +483,20 @@ static void panel_lines(mtsi_png_canvas *c, int y0, const side *sd[2], double *c
                 double v = (double)((base >> (16 - 8 * k)) & 0xff);
                 col = col << 8 | (uint32_t)lround(v + f * (255 - v));
             }
-            for (long x = 0; x + 1 < L; x++)
-                mtsi_png_canvas_line(c, mtsi_png_axes_px(&ax, (double)x),
-                                     mtsi_png_axes_py(&ax, p[x]), mtsi_png_axes_px(&ax, x + 1.0),
-                                     mtsi_png_axes_py(&ax, p[x + 1]), col, 2);
+            mtsi_plot_ax_line(p, &ax, x, phi[s] + (size_t)j * (size_t)L, L, col, 2, 0);
         }
-        mtsi_png_canvas_clip_reset(c);
     }
+    free(x);
+    return MTSI_OK;
 }
 
-static int draw_figure(const side *a, const side *b, const result *res, const char *path)
+static int draw_figure(const side *a, const side *b, const result *res, mtsi_plot_format fmt,
+                       const char *path)
 {
     const side *sd[2] = {a, b};
     long idx[2][NTILE];
     double *phi[2] = {NULL, NULL};
-    mtsi_png_canvas *c = NULL;
+    mtsi_plot *p = NULL;
     int rc = MTSI_OK;
     double range = 0;
     long V = a->e.V;
@@ -556,7 +515,7 @@ static int draw_figure(const side *a, const side *b, const result *res, const ch
     if (!(range > 0))
         range = 1;
     /* Legends take names of up to 24 characters, the row labels of panel
-     * (c) 14 (their column is 190 pixels wide at 12 pixels a character). */
+     * (c) 14 (their column is 190 units wide). */
     char na[64], nb[64], la[112], lb[112], ra[32], rb[32];
     short_name(na, sizeof na, a->path, 24);
     short_name(nb, sizeof nb, b->path, 24);
@@ -564,18 +523,17 @@ static int draw_figure(const side *a, const side *b, const result *res, const ch
     short_name(rb, sizeof rb, b->path, 14);
     snprintf(la, sizeof la, "A: %s (%s)", na, a->e.kind);
     snprintf(lb, sizeof lb, "B: %s (%s)", nb, b->e.kind);
-    /* Panel (c) starts at y = 665; tiles need two rows of T + 56 pixels. */
-    long L = a->e.L;
-    int T = L <= 160 ? (int)(160 / L * L) : 160;
-    int fig_h = a->e.dim == 1 ? 1060 : 665 + 40 + 2 * (T + 56) + 10;
+    /* Panel (c) starts at y = 665; tiles need two rows of T + 56 units. */
+    int T = tile_side(a->e.L);
+    int fig_h = a->e.dim == 1 ? 1085 : 665 + 40 + 2 * (T + 56) + 10;
     if (!rc) {
-        c = mtsi_png_canvas_new(FIG_W, fig_h, 0xffffff);
-        rc = c ? MTSI_OK : mtsi_error_code();
+        p = mtsi_plot_new(fmt, path, FIG_W, fig_h);
+        rc = p ? MTSI_OK : mtsi_error_code();
     }
     if (!rc) {
         char buf[256];
         snprintf(buf, sizeof buf, "mtsi compare   L = %ld, dim = %ld", a->e.L, a->e.dim);
-        mtsi_png_canvas_text(c, FIG_W / 2, 18, buf, 3, RGB_TEXT, 0);
+        mtsi_plot_text(p, FIG_W / 2, 20, buf, 32, RGB_TEXT, 0, -1, 0);
         char zs[64] = "none";
         if (res->max_k >= 0)
             snprintf(zs, sizeof zs, "%.2f (%s)", res->max_abs_z,
@@ -583,23 +541,26 @@ static int draw_figure(const side *a, const side *b, const result *res, const ch
         snprintf(buf, sizeof buf, "KS on M: D = %.3f, p = %.3g (effective sizes %.0f, %.0f)    "
                  "W1(M) = %.3g    max |z| = %s", res->ks_d, res->ks_p, a->n_eff, b->n_eff, res->w1,
                  zs);
-        mtsi_png_canvas_text(c, FIG_W / 2, 62, buf, 2, RGB_MUTED, 0);
-        mtsi_png_axes fa = {110, 150, 700, 540, 0, 1, 0, 1};
-        mtsi_png_axes fb = {860, 150, 1450, 540, 0, 1, 0, 1};
-        panel_hist(c, &fa, a, b, la, lb);
-        rc = panel_corr(c, &fb, a, b, la, lb);
+        mtsi_plot_text(p, FIG_W / 2, 66, buf, MTSI_PLOT_FONT_LABEL, RGB_MUTED, 0, -1, 0);
+        mtsi_plot_axes fa = {120, 150, 700, 540, 0, 1, 0, 1};
+        mtsi_plot_axes fb = {870, 150, 1450, 540, 0, 1, 0, 1};
+        panel_hist(p, &fa, a, b, la, lb);
+        rc = panel_corr(p, &fb, a, b, la, lb);
     }
     if (!rc) {
         const char *names[2] = {a->e.dim == 1 ? na : ra, a->e.dim == 1 ? nb : rb};
-        mtsi_png_canvas_fill_rect(c, 30, 640, FIG_W - 30, 641, 0xdddddd, 1);
+        mtsi_plot_line(p, 30, 640.5, FIG_W - 30, 640.5, 0xdddddd, 1, 0);
         const long *ix[2] = {idx[0], idx[1]};
         if (a->e.dim == 1)
-            panel_lines(c, 665, sd, phi, range, names);
+            rc = panel_lines(p, 665, sd, phi, range, names);
         else
-            panel_tiles(c, 665, sd, phi, ix, range, names);
-        rc = mtsi_png_canvas_write(c, path);
+            panel_tiles(p, 665, sd, phi, ix, range, names);
     }
-    mtsi_png_canvas_free(c);
+    if (!rc) {
+        rc = mtsi_plot_finish(p);
+        p = NULL;
+    }
+    mtsi_plot_free(p);
     free(phi[0]);
     free(phi[1]);
     return rc;
@@ -613,8 +574,9 @@ int mtsi_cmd_compare(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    const char *paths[2] = {NULL, NULL}, *png = NULL;
+    const char *paths[2] = {NULL, NULL}, *plot = NULL;
     int json = 0, force = 0, endopt = 0, npath = 0;
+    mtsi_plot_format fmt = MTSI_PLOT_PNG;
     double stau = MTSI_GAMMA_STAU;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
@@ -624,10 +586,12 @@ int mtsi_cmd_compare(int argc, char **argv)
             json = 1;
         } else if (!endopt && !strcmp(o, "--force")) {
             force = 1;
-        } else if (!endopt && !strcmp(o, "--png")) {
+        } else if (!endopt && (!strcmp(o, "--plot") || !strcmp(o, "--png"))) {
             if (i + 1 >= argc || !argv[i + 1][0])
-                return mtsi_cli_usage_error(CMD, "--png needs an output file name");
-            png = argv[++i];
+                return mtsi_cli_usage_error(CMD, "%s needs an output file name", o);
+            plot = argv[++i];
+            if (mtsi_plot_format_of(plot, &fmt))
+                return mtsi_cli_fail(CMD);
         } else if (!endopt && !strcmp(o, "--stau")) {
             if (i + 1 >= argc)
                 return mtsi_cli_usage_error(CMD, "--stau needs a value");
@@ -645,10 +609,10 @@ int mtsi_cmd_compare(int argc, char **argv)
     }
     if (npath < 2)
         return mtsi_cli_usage_error(CMD, "two ensemble files expected (A.h5 B.h5), got %d", npath);
-    if (force && !png)
-        return mtsi_cli_usage_error(CMD, "--force only applies to --png");
+    if (force && !plot)
+        return mtsi_cli_usage_error(CMD, "--force only applies to --plot");
     /* Refuse an unusable output before the (possibly long) analysis. */
-    if (png && mtsi_out_check(png, force))
+    if (plot && mtsi_out_check(plot, force))
         return mtsi_cli_fail(CMD);
 
     side sd[2];
@@ -667,18 +631,18 @@ int mtsi_cmd_compare(int argc, char **argv)
     if (!rc)
         rc = compute(&sd[0], &sd[1], &res);
     char *tmp = NULL;
-    if (!rc && png) {
-        tmp = mtsi_out_tmpname(png);
-        rc = tmp ? draw_figure(&sd[0], &sd[1], &res, tmp) : MTSI_ENOMEM;
+    if (!rc && plot) {
+        tmp = mtsi_out_tmpname(plot);
+        rc = tmp ? draw_figure(&sd[0], &sd[1], &res, fmt, tmp) : MTSI_ENOMEM;
         if (!rc)
-            rc = mtsi_out_commit(tmp, png);
+            rc = mtsi_out_commit(tmp, plot);
         if (rc)
             unlink(tmp);
     }
     free(tmp);
     if (!rc) {
         if (json)
-            print_json(&sd[0], &sd[1], &res);
+            rc = print_json(&sd[0], &sd[1], &res);
         else
             print_table(&sd[0], &sd[1], &res);
     }

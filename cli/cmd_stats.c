@@ -10,6 +10,7 @@
 #include "mtsi_cmd.h"
 #include "mtsi_err.h"
 #include "mtsi_gamma.h"
+#include "mtsi_json.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -41,36 +42,40 @@ static void usage(FILE *out)
 typedef mtsi_analysis_ens ensemble;
 typedef mtsi_analysis_row row;
 
-static void print_json(const char *path, const ensemble *e, const row *rows)
+/* The SPEC section 5 summary, one observable per line. */
+static int print_json(const char *path, const ensemble *e, const row *rows)
 {
-    printf("{\"n\": %ld, \"L\": %ld, \"dim\": %ld, \"kind\": ", e->n, e->L, e->dim);
-    mtsi_json_string(stdout, e->kind);
-    printf(", \"n_chains\": %d, \"file\": ", e->nrep);
-    mtsi_json_string(stdout, path);
-    printf(", \"error_method\": \"gamma\", \"observables\": {");
+    static const mtsi_json_layout lay[] = {{"observables", NULL, "\n  ", "\n  ", "\n"}};
+    int rc = MTSI_OK;
+    json_t *doc = json_object(), *obs = json_object();
+    if (!doc || !obs) {
+        json_decref(doc);
+        json_decref(obs);
+        return mtsi_error_set(MTSI_ENOMEM, "no memory for the JSON summary");
+    }
+    mtsi_json_set(doc, "n", json_integer(e->n), &rc);
+    mtsi_json_set(doc, "L", json_integer(e->L), &rc);
+    mtsi_json_set(doc, "dim", json_integer(e->dim), &rc);
+    mtsi_json_set(doc, "kind", mtsi_json_str(e->kind), &rc);
+    mtsi_json_set(doc, "n_chains", json_integer(e->nrep), &rc);
+    mtsi_json_set(doc, "file", mtsi_json_str(path), &rc);
+    mtsi_json_set(doc, "error_method", json_string("gamma"), &rc);
     for (int k = 0; k < 8; k++) {
         const row *w = &rows[k];
-        printf("%s\n  ", k ? "," : "");
-        mtsi_json_string(stdout, w->name);
-        printf(": {\"mean\": ");
-        if (w->ok) {
-            mtsi_json_number(stdout, w->r.value);
-            printf(", \"err\": ");
-            mtsi_json_number(stdout, w->r.err);
-            printf(", \"tau_int\": ");
-            mtsi_json_number(stdout, w->r.tau_int);
-            printf(", \"tau_int_err\": ");
-            mtsi_json_number(stdout, w->r.tau_int_err);
-        } else {
-            printf("null, \"err\": null, \"tau_int\": null, \"tau_int_err\": null");
-        }
-        if (w->note[0]) {
-            printf(", \"note\": ");
-            mtsi_json_string(stdout, w->note);
-        }
-        printf("}");
+        json_t *o = json_object();
+        mtsi_json_set(o, "mean", mtsi_json_num(w->ok ? w->r.value : NAN), &rc);
+        mtsi_json_set(o, "err", mtsi_json_num(w->ok ? w->r.err : NAN), &rc);
+        mtsi_json_set(o, "tau_int", mtsi_json_num(w->ok ? w->r.tau_int : NAN), &rc);
+        mtsi_json_set(o, "tau_int_err", mtsi_json_num(w->ok ? w->r.tau_int_err : NAN), &rc);
+        if (w->note[0])
+            mtsi_json_set(o, "note", mtsi_json_str(w->note), &rc);
+        mtsi_json_set(obs, w->name, o, &rc);
     }
-    printf("\n}}\n");
+    mtsi_json_set(doc, "observables", obs, &rc);
+    if (!rc)
+        rc = mtsi_json_write(stdout, doc, MTSI_JSON_G17, lay, 1);
+    json_decref(doc);
+    return rc;
 }
 
 static void print_table(const char *path, const ensemble *e, const row *rows)
@@ -149,10 +154,12 @@ int mtsi_cmd_stats(int argc, char **argv)
         return mtsi_cli_fail(CMD);
     }
     if (json)
-        print_json(path, &e, rows);
+        rc = print_json(path, &e, rows);
     else
         print_table(path, &e, rows);
     mtsi_analysis_free(&e);
+    if (rc)
+        return mtsi_cli_fail(CMD);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         mtsi_error_set(MTSI_EIO, "cannot write the summary to stdout");
         return mtsi_cli_fail(CMD);

@@ -12,6 +12,7 @@
 #include "mtsi_err.h"
 #include "mtsi_generate.h"
 #include "mtsi_h5.h"
+#include "mtsi_json.h"
 #include "mtsi_model.h"
 #include "mtsi_run.h"
 #include "mtsi_sweep.h"
@@ -821,37 +822,21 @@ static const mtsi_gamma_result *row(const point_stats *ps, int r)
     return ps->ok && ps->rows[r].ok ? &ps->rows[r].r : NULL;
 }
 
-static void json_num(FILE *f, double v)
+/* The observables of a point as a JSON object (null without them). */
+static json_t *json_obs(const point_stats *ps, int *rc)
 {
-    char buf[40];
-    if (!isfinite(v)) {
-        fputs("null", f);
-        return;
-    }
-    fmt_exact(buf, sizeof buf, v);
-    fputs(buf, f);
-}
-
-static void json_obs(FILE *f, const point_stats *ps)
-{
-    if (!ps->ok) {
-        fputs("null", f);
-        return;
-    }
-    fputc('{', f);
+    if (!ps->ok)
+        return json_null();
+    json_t *o = json_object();
     for (int r = 0; r < MTSI_ENS_NROWS; r++) {
         const mtsi_gamma_result *g = row(ps, r);
-        fprintf(f, "%s", r ? ", " : "");
-        mtsi_json_string(f, mtsi_analysis_row_names[r]);
-        fputs(": {\"mean\": ", f);
-        json_num(f, g ? g->value : NAN);
-        fputs(", \"err\": ", f);
-        json_num(f, g ? g->err : NAN);
-        fputs(", \"tau_int\": ", f);
-        json_num(f, g ? g->tau_int : NAN);
-        fputc('}', f);
+        json_t *x = json_object();
+        mtsi_json_set(x, "mean", mtsi_json_num(g ? g->value : NAN), rc);
+        mtsi_json_set(x, "err", mtsi_json_num(g ? g->err : NAN), rc);
+        mtsi_json_set(x, "tau_int", mtsi_json_num(g ? g->tau_int : NAN), rc);
+        mtsi_json_set(o, mtsi_analysis_row_names[r], x, rc);
     }
-    fputc('}', f);
+    return o;
 }
 
 static double zscore(const point_stats *a, const point_stats *b, int r)
@@ -1009,148 +994,130 @@ static const char *gen_status_name(int gst, int res)
     }
 }
 
-static void write_json(FILE *f, const sweep_opts *so, const point *pts, long npt, const int *st,
-                       const int *res, const int *gst, const int *gres, const point_stats *ps,
-                       const point_stats *gs, const crossing *cr, int ncr)
+/* summary.json: the run, one point per line (its observables and
+ * generated samples on lines of their own), the Binder crossings. Reals
+ * in the shortest spelling that reads back exactly. */
+static int write_json(FILE *f, const sweep_opts *so, const point *pts, long npt, const int *st,
+                      const int *res, const int *gst, const int *gres, const point_stats *ps,
+                      const point_stats *gs, const crossing *cr, int ncr)
 {
+    static const mtsi_json_layout lay[] = {
+        {"", NULL, NULL, NULL, "\n"},
+        {"error_method", "\n ", NULL, NULL, NULL},
+        {"points", "\n ", "\n  ", "\n  ", "\n "},
+        {"points/*/observables", "\n   ", NULL, NULL, NULL},
+        {"points/*/generated", "\n   ", NULL, NULL, NULL},
+        {"binder_crossing", "\n ", "\n  ", "\n  ", "\n "}};
     long ndone = 0;
     for (long k = 0; k < npt; k++)
         ndone += st[k] == ST_DONE;
-    int va = varied_axis(so);
-    fprintf(f, "{\"mtsi_version\": ");
-    mtsi_json_string(f, PACKAGE_VERSION);
-    fprintf(f, ", \"convention\": ");
-    mtsi_json_string(f, conv_json[so->conv]);
-    fprintf(f, ", \"dim\": %ld, \"n\": %ld, \"chains\": %ld, \"sampler\": ", so->dim, so->n_cfg,
-            so->chains);
-    mtsi_json_string(f, so->sampler);
-    fprintf(f, ", \"seed\": %llu, \"n_points\": %ld, \"n_done\": %ld, \"complete\": %s,\n",
-            (unsigned long long)so->seed, npt, ndone, ndone == npt ? "true" : "false");
-    fprintf(f, " \"error_method\": \"gamma\", \"generate_model\": ");
-    if (so->model)
-        mtsi_json_string(f, so->model);
-    else
-        fputs("null", f);
-    fprintf(f, ",\n \"points\": [");
-    for (long k = 0; k < npt; k++) {
+    int va = varied_axis(so), rc = MTSI_OK;
+    json_t *doc = json_object(), *jp = json_array();
+    if (!doc || !jp) {
+        json_decref(doc);
+        json_decref(jp);
+        return mtsi_error_set(MTSI_ENOMEM, "no memory for summary.json");
+    }
+    mtsi_json_set(doc, "mtsi_version", json_string(PACKAGE_VERSION), &rc);
+    mtsi_json_set(doc, "convention", json_string(conv_json[so->conv]), &rc);
+    mtsi_json_set(doc, "dim", json_integer(so->dim), &rc);
+    mtsi_json_set(doc, "n", json_integer(so->n_cfg), &rc);
+    mtsi_json_set(doc, "chains", json_integer(so->chains), &rc);
+    mtsi_json_set(doc, "sampler", mtsi_json_str(so->sampler), &rc);
+    mtsi_json_set(doc, "seed", json_integer((json_int_t)so->seed), &rc);
+    mtsi_json_set(doc, "n_points", json_integer(npt), &rc);
+    mtsi_json_set(doc, "n_done", json_integer(ndone), &rc);
+    mtsi_json_set(doc, "complete", json_boolean(ndone == npt), &rc);
+    mtsi_json_set(doc, "error_method", json_string("gamma"), &rc);
+    mtsi_json_set(doc, "generate_model", mtsi_json_str(so->model), &rc);
+    for (long k = 0; k < npt && !rc; k++) {
         const point *pt = &pts[k];
-        fprintf(f, "%s\n  {\"index\": %ld, \"file\": ", k ? "," : "", k);
+        json_t *o = json_object();
         char fn[300];
         snprintf(fn, sizeof fn, "%s.h5", pt->name);
-        mtsi_json_string(f, fn);
-        fprintf(f, ", \"status\": ");
-        mtsi_json_string(f, status_name(st[k], res[k]));
-        fprintf(f, ", \"L\": %ld, \"dim\": %d, \"chi\": ", pt->L, pt->p.dim);
-        json_num(f, pt->p.chi);
-        fputs(", \"kappa\": ", f);
-        json_num(f, pt->p.kappa);
-        fputs(", \"gamma\": ", f);
-        json_num(f, pt->p.gamma);
-        fputs(", \"m2\": ", f);
-        json_num(f, so->conv == CONV_ML ? pt->c[0] : NAN);
-        fputs(", \"lambda\": ", f);
-        json_num(f, so->conv == CONV_ML ? pt->c[1] : NAN);
-        fputs(", \"kappa_hop\": ", f);
-        json_num(f, so->conv == CONV_HOP ? pt->c[0] : NAN);
-        fputs(", \"lambda_hop\": ", f);
-        json_num(f, so->conv == CONV_HOP ? pt->c[1] : NAN);
-        fputs(", \"field_h\": ", f);
-        json_num(f, pt->h);
-        fputs(", \"quad_a\": ", f);
-        json_num(f, pt->A);
-        fprintf(f, ", \"seed\": %llu, \"n\": %ld,\n   \"observables\": ",
-                (unsigned long long)pt->seed, ps[k].ok ? ps[k].n : so->n_cfg);
-        json_obs(f, &ps[k]);
+        mtsi_json_set(o, "index", json_integer(k), &rc);
+        mtsi_json_set(o, "file", mtsi_json_str(fn), &rc);
+        mtsi_json_set(o, "status", json_string(status_name(st[k], res[k])), &rc);
+        mtsi_json_set(o, "L", json_integer(pt->L), &rc);
+        mtsi_json_set(o, "dim", json_integer(pt->p.dim), &rc);
+        mtsi_json_set(o, "chi", mtsi_json_num(pt->p.chi), &rc);
+        mtsi_json_set(o, "kappa", mtsi_json_num(pt->p.kappa), &rc);
+        mtsi_json_set(o, "gamma", mtsi_json_num(pt->p.gamma), &rc);
+        mtsi_json_set(o, "m2", mtsi_json_num(so->conv == CONV_ML ? pt->c[0] : NAN), &rc);
+        mtsi_json_set(o, "lambda", mtsi_json_num(so->conv == CONV_ML ? pt->c[1] : NAN), &rc);
+        mtsi_json_set(o, "kappa_hop", mtsi_json_num(so->conv == CONV_HOP ? pt->c[0] : NAN), &rc);
+        mtsi_json_set(o, "lambda_hop", mtsi_json_num(so->conv == CONV_HOP ? pt->c[1] : NAN), &rc);
+        mtsi_json_set(o, "field_h", mtsi_json_num(pt->h), &rc);
+        mtsi_json_set(o, "quad_a", mtsi_json_num(pt->A), &rc);
+        mtsi_json_set(o, "seed", json_integer((json_int_t)pt->seed), &rc);
+        mtsi_json_set(o, "n", json_integer(ps[k].ok ? ps[k].n : so->n_cfg), &rc);
+        mtsi_json_set(o, "observables", json_obs(&ps[k], &rc), &rc);
         if (so->model) {
-            fputs(",\n   \"generated\": ", f);
-            if (gst[k] == GEN_NONE) {
-                fputs("null", f);
-            } else {
+            json_t *g = json_null();
+            if (gst[k] != GEN_NONE) {
                 char gfn[300];
                 snprintf(gfn, sizeof gfn, "%s_generated.h5", pt->name);
-                fputs("{\"file\": ", f);
-                if (gst[k] == GEN_UNREACHABLE)
-                    fputs("null", f);
-                else
-                    mtsi_json_string(f, gfn);
-                fputs(", \"status\": ", f);
-                mtsi_json_string(f, gen_status_name(gst[k], gres[k]));
-                fputs(", \"reward_h\": ", f);
-                json_num(f, pt->rh);
-                fputs(", \"reward_a\": ", f);
-                json_num(f, pt->rA);
+                g = json_object();
+                mtsi_json_set(g, "file", gst[k] == GEN_UNREACHABLE ? json_null() : mtsi_json_str(gfn),
+                              &rc);
+                mtsi_json_set(g, "status", json_string(gen_status_name(gst[k], gres[k])), &rc);
+                mtsi_json_set(g, "reward_h", mtsi_json_num(pt->rh), &rc);
+                mtsi_json_set(g, "reward_a", mtsi_json_num(pt->rA), &rc);
                 if (gst[k] == GEN_UNREACHABLE) {
-                    fprintf(f, ", \"reason\": ");
                     char why[200];
                     snprintf(why, sizeof why,
                              "A = %.10g > 0 relative to the model's law is not reachable from "
                              "noise (feasible only for alpha <= 1/(1 + sqrt(A)))",
                              pt->rA);
-                    mtsi_json_string(f, why);
+                    mtsi_json_set(g, "reason", mtsi_json_str(why), &rc);
                 }
-                fputs(", \"max_abs_x_r\": ", f);
-                json_num(f, gs[k].ok ? gs[k].max_xr : NAN);
-                fputs(", \"observables\": ", f);
-                json_obs(f, &gs[k]);
-                fputs(", \"z\": ", f);
+                mtsi_json_set(g, "max_abs_x_r", mtsi_json_num(gs[k].ok ? gs[k].max_xr : NAN), &rc);
+                mtsi_json_set(g, "observables", json_obs(&gs[k], &rc), &rc);
+                json_t *z = json_null();
                 if (gs[k].ok && ps[k].ok) {
-                    fputc('{', f);
-                    for (int r = 0; r < MTSI_ENS_NROWS; r++) {
-                        fprintf(f, "%s", r ? ", " : "");
-                        mtsi_json_string(f, mtsi_analysis_row_names[r]);
-                        fputs(": ", f);
-                        json_num(f, zscore(&gs[k], &ps[k], r));
-                    }
-                    fputc('}', f);
-                } else {
-                    fputs("null", f);
+                    z = json_object();
+                    for (int r = 0; r < MTSI_ENS_NROWS; r++)
+                        mtsi_json_set(z, mtsi_analysis_row_names[r],
+                                      mtsi_json_num(zscore(&gs[k], &ps[k], r)), &rc);
                 }
-                fputc('}', f);
+                mtsi_json_set(g, "z", z, &rc);
             }
+            mtsi_json_set(o, "generated", g, &rc);
         }
-        fputc('}', f);
+        mtsi_json_append(jp, o, &rc);
     }
-    fputs("\n ],\n \"binder_crossing\": ", f);
-    if (so->n[AX_L] < 2) {
-        fputs("null", f);
-    } else {
-        fputc('[', f);
-        for (int i = 0; i < ncr; i++) {
+    mtsi_json_set(doc, "points", jp, &rc);
+    json_t *jc = json_null();
+    if (so->n[AX_L] >= 2) {
+        jc = json_array();
+        for (int i = 0; i < ncr && !rc; i++) {
             const crossing *c = &cr[i];
             const point *rep = &pts[c->rep];
-            fprintf(f, "%s\n  {\"L1\": %ld, \"L2\": %ld, \"axis\": ", i ? "," : "", c->L1, c->L2);
-            if (va >= 0)
-                mtsi_json_string(f, axis_key(so, va));
-            else
-                fputs("null", f);
+            json_t *o = json_object();
+            mtsi_json_set(o, "L1", json_integer(c->L1), &rc);
+            mtsi_json_set(o, "L2", json_integer(c->L2), &rc);
+            mtsi_json_set(o, "axis", va >= 0 ? json_string(axis_key(so, va)) : json_null(), &rc);
             for (int a = AX_C0; a < NAX; a++) {
                 if (a == va || (a >= AX_C0 && a <= AX_C2 && a - AX_C0 >= so->nc))
                     continue;
-                fputs(", ", f);
-                mtsi_json_string(f, axis_key(so, a));
-                fputs(": ", f);
-                json_num(f, so->v[a][rep->idx[a]]);
+                mtsi_json_set(o, axis_key(so, a), mtsi_json_num(so->v[a][rep->idx[a]]), &rc);
             }
-            fputs(", \"value\": ", f);
-            json_num(f, c->c.found ? c->c.x : NAN);
-            fputs(", \"err\": ", f);
-            json_num(f, c->c.found ? c->c.x_err : NAN);
-            fputs(", \"u4\": ", f);
-            json_num(f, c->c.found ? c->c.u4 : NAN);
-            fputs(", \"u4_err\": ", f);
-            json_num(f, c->c.found ? c->c.u4_err : NAN);
-            fprintf(f, ", \"n_crossings\": %d, \"method\": \"linear interpolation of U4, linear "
-                       "error propagation\", \"reason\": ",
-                    c->c.ncross);
-            if (c->c.found)
-                fputs("null", f);
-            else
-                mtsi_json_string(f, c->c.reason);
-            fputc('}', f);
+            mtsi_json_set(o, "value", mtsi_json_num(c->c.found ? c->c.x : NAN), &rc);
+            mtsi_json_set(o, "err", mtsi_json_num(c->c.found ? c->c.x_err : NAN), &rc);
+            mtsi_json_set(o, "u4", mtsi_json_num(c->c.found ? c->c.u4 : NAN), &rc);
+            mtsi_json_set(o, "u4_err", mtsi_json_num(c->c.found ? c->c.u4_err : NAN), &rc);
+            mtsi_json_set(o, "n_crossings", json_integer(c->c.ncross), &rc);
+            mtsi_json_set(o, "method",
+                          json_string("linear interpolation of U4, linear error propagation"), &rc);
+            mtsi_json_set(o, "reason", c->c.found ? json_null() : mtsi_json_str(c->c.reason), &rc);
+            mtsi_json_append(jc, o, &rc);
         }
-        fputs("\n ]", f);
     }
-    fputs("\n}\n", f);
+    mtsi_json_set(doc, "binder_crossing", jc, &rc);
+    if (!rc)
+        rc = mtsi_json_write(f, doc, MTSI_JSON_SHORTEST, lay, (int)(sizeof lay / sizeof lay[0]));
+    json_decref(doc);
+    return rc;
 }
 
 static void pm(char *buf, size_t n, const mtsi_gamma_result *g)
@@ -1276,10 +1243,10 @@ static int summarise(const sweep_opts *so, const point *pts, long npt, const int
             rc = mtsi_error_set(MTSI_EIO, "cannot write '%s' in --dir '%s'", names[w], so->dir);
         } else {
             if (w == 0)
-                write_json(f, so, pts, npt, st, res, gst, gres, ps, gs, cr, ncr);
+                rc = write_json(f, so, pts, npt, st, res, gst, gres, ps, gs, cr, ncr);
             else
                 write_table(f, so, pts, npt, st, res, gst, gres, ps, gs, cr, ncr);
-            if (ferror(f) | fclose(f))
+            if ((ferror(f) | fclose(f)) && !rc)
                 rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
             else
                 rc = mtsi_out_commit(tmp, path);

@@ -62,13 +62,14 @@ step "MCMC at the same tilts"
 for pair in "prior mcmc" "post_h mcmc_h" "post_A mcmc_A"; do
     set -- $pair
     step "compare $1 (generated + refined) with $2 (MCMC)"
-    "$MTSI" compare "$OUT/$1.h5" "$OUT/$2.h5" --png "$OUT/$1.png" --force
+    "$MTSI" compare "$OUT/$1.h5" "$OUT/$2.h5" --plot "$OUT/$1.png" --force
+    "$MTSI" compare "$OUT/$1.h5" "$OUT/$2.h5" --plot "$OUT/$1.pdf" --force >/dev/null
     "$MTSI" compare "$OUT/$1.h5" "$OUT/$2.h5" --json >"$OUT/$1.json"
 done
 for pair in "prior_raw mcmc" "post_h_raw mcmc_h" "post_A_raw mcmc_A" "ctrl_h mcmc_h" \
     "ctrl_A mcmc_A"; do
     set -- $pair
-    "$MTSI" compare "$OUT/$1.h5" "$OUT/$2.h5" --png "$OUT/$1.png" --force >/dev/null
+    "$MTSI" compare "$OUT/$1.h5" "$OUT/$2.h5" --plot "$OUT/$1.png" --force >/dev/null
     "$MTSI" compare "$OUT/$1.h5" "$OUT/$2.h5" --json >"$OUT/$1.json"
 done
 

@@ -37,7 +37,7 @@ log "trained"
 : >"$OUT/summary.txt"
 cmp1() { # name generated mcmc
     "$MTSI" compare "$OUT/$2.h5" "$OUT/$3.h5" --json >"$OUT/$1.json"
-    "$MTSI" compare "$OUT/$2.h5" "$OUT/$3.h5" --png "$OUT/$1.png" --force >"$OUT/$1.txt"
+    "$MTSI" compare "$OUT/$2.h5" "$OUT/$3.h5" --plot "$OUT/$1.png" --force >"$OUT/$1.txt"
     echo "$1 $(tr -d '\n' <"$OUT/$1.json")" >>"$OUT/summary.txt"
 }
 run() { # tag mcmc-tilt sample-tilt

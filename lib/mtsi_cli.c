@@ -244,28 +244,6 @@ void mtsi_progress_free(mtsi_progress *p)
     free(p);
 }
 
-void mtsi_json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
-void mtsi_json_number(FILE *f, double v)
-{
-    if (isfinite(v))
-        fprintf(f, "%.17g", v);
-    else
-        fputs("null", f);
-}
-
 int mtsi_cli_option_error(const char *cmd, int ch, char **argv)
 {
     if (ch == ':')

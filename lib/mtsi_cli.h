@@ -55,11 +55,6 @@ mtsi_progress *mtsi_progress_new(const char *label, long total);
 void mtsi_progress_update(mtsi_progress *p, long done, const char *extra);
 void mtsi_progress_free(mtsi_progress *p);
 
-/* JSON output: a string with quotes and escapes; a number as %.17g, or
- * null when it is not finite. */
-void mtsi_json_string(FILE *f, const char *s);
-void mtsi_json_number(FILE *f, double v);
-
 /* Monotonic wall clock in seconds. */
 double mtsi_wtime(void);
 

@@ -4,8 +4,8 @@
 # below 4, KS p > 0.01); kappa = 0.5 against kappa = 0.2 must not
 # (<M^2> = 1/(kappa V) differs by a factor 2.5, ~ 10 standard errors at
 # N = 2000), nor a run with a field that shifts <M> (KS p < 0.01). The
-# JSON keys of SPEC section 5, the table, the PNG figure (signature, IHDR
-# size, IEND), and refusals: exit 2, one line on stderr, nothing on stdout,
+# JSON keys of SPEC section 5, the table, the figure (PNG: signature, IHDR
+# size, IEND; PDF and SVG: headers, file(1) and pdfinfo(1)), and refusals: exit 2, one line on stderr, nothing on stdout,
 # no figure written. Run by `make check` with MTSI set.
 set -u
 
@@ -163,6 +163,36 @@ if "$MTSI" compare "$T/a.h5" "$T/b.h5" --png "$T/ab.png" > /dev/null 2> "$T/png.
 else
     fail "--png: exit status $?: $(cat "$T/png.err")"
 fi
+# --plot: the format follows the extension. file(1) and pdfinfo(1) (poppler)
+# read the outputs when installed; the PDF page is 750 points wide (two
+# figure units a point).
+"$MTSI" compare "$T/a.h5" "$T/b.h5" --plot "$T/ab2.png" > /dev/null 2>&1 || fail "--plot png"
+check_png "$T/ab2.png" "ab2.png (--plot)"
+cmp -s "$T/ab.png" "$T/ab2.png" || fail "--plot and --png draw different figures"
+"$MTSI" compare "$T/a.h5" "$T/b.h5" --plot "$T/ab.pdf" > /dev/null 2> "$T/pdf.err" ||
+    fail "--plot pdf: $(cat "$T/pdf.err")"
+"$MTSI" compare "$T/a.h5" "$T/b.h5" --plot "$T/ab.svg" > /dev/null 2> "$T/svg.err" ||
+    fail "--plot svg: $(cat "$T/svg.err")"
+[ "$(head -c 5 "$T/ab.pdf")" = "%PDF-" ] || fail "ab.pdf: no PDF header"
+tail -c 8 "$T/ab.pdf" | grep -q '%%EOF' || fail "ab.pdf: no %%EOF trailer"
+grep -q '<svg' "$T/ab.svg" && tail -c 10 "$T/ab.svg" | grep -q '</svg>' || fail "ab.svg: not SVG"
+if command -v file > /dev/null 2>&1; then
+    file "$T/ab.png" | grep -q 'PNG image data, 1500 x' || fail "file: $(file "$T/ab.png")"
+    file "$T/ab.pdf" | grep -q 'PDF document, version 1\.[0-9]*, 1 pages\{0,1\}' ||
+        fail "file: $(file "$T/ab.pdf")"
+    file "$T/ab.svg" | grep -q 'SVG' || fail "file: $(file "$T/ab.svg")"
+else
+    echo "compare_cli.sh: no file(1), its checks skipped"
+fi
+if command -v pdfinfo > /dev/null 2>&1; then
+    pdfinfo "$T/ab.pdf" > "$T/pdfinfo" 2>&1 || fail "pdfinfo: $(cat "$T/pdfinfo")"
+    grep -q '^Pages: *1$' "$T/pdfinfo" || fail "pdfinfo: pages"
+    grep -q '^Page size: *750 x [0-9.]* pts' "$T/pdfinfo" || fail "pdfinfo: page size"
+else
+    echo "compare_cli.sh: no pdfinfo (poppler-utils), its checks skipped"
+fi
+"$MTSI" compare "$T/a.h5" "$T/b.h5" --plot "$T/ab2.pdf" > /dev/null 2>&1 || fail "--plot pdf again"
+cmp -s "$T/ab.pdf" "$T/ab2.pdf" || fail "the same PDF twice differs"
 "$MTSI" compare "$T/d1.h5" "$T/d1.h5" --json --png "$T/d1.png" > "$T/d1.json" 2>/dev/null ||
     fail "dim 1: exit status"
 check_png "$T/d1.png" d1.png
@@ -202,6 +232,10 @@ bad onefile "$T/a.h5" --png "$T/refused.png"
 bad threefiles "$T/a.h5" "$T/b.h5" "$T/c.h5"
 bad option --frobnicate "$T/a.h5" "$T/b.h5"
 bad pngarg "$T/a.h5" "$T/b.h5" --png
+bad plotarg "$T/a.h5" "$T/b.h5" --plot
+bad plotext "$T/a.h5" "$T/b.h5" --plot "$T/refused.jpg"
+[ -e "$T/refused.jpg" ] && fail "plotext: figure written"
+grep -q "refused.jpg.*png, .pdf or .svg" "$T/plotext.stderr" || fail "plotext: $(cat "$T/plotext.stderr")"
 bad force "$T/a.h5" "$T/b.h5" --force
 grep -q "L = 8.*L = 6" "$T/diffL.stderr" || fail "diffL: message $(cat "$T/diffL.stderr")"
 grep -q "nonexistent.h5" "$T/missing.stderr" || fail "missing: message does not name the file"
