@@ -6,6 +6,7 @@
 #include "mtsi_cmd.h"
 #include "mtsi_err.h"
 #include "mtsi_h5.h"
+#include "mtsi_json.h"
 #include "mtsi_maze.h"
 #include "mtsi_maze_data.h"
 #include "mtsi_maze_plan.h"
@@ -105,17 +106,30 @@ static int parse_via(const char *s, double *p, int *idx)
     return MTSI_OK;
 }
 
-static void json_points(FILE *f, long n, const double *p)
+static json_t *json_points(long n, const double *p, int *rc)
 {
-    fputc('[', f);
+    json_t *a = json_array();
     for (long i = 0; i < n; i++) {
-        fputs(i ? ", [" : "[", f);
-        mtsi_json_number(f, p[2 * i]);
-        fputs(", ", f);
-        mtsi_json_number(f, p[2 * i + 1]);
-        fputc(']', f);
+        json_t *q = json_array();
+        mtsi_json_append(q, mtsi_json_num(p[2 * i]), rc);
+        mtsi_json_append(q, mtsi_json_num(p[2 * i + 1]), rc);
+        mtsi_json_append(a, q, rc);
     }
-    fputc(']', f);
+    return a;
+}
+
+/* Writes doc (stolen) on stdout; 0 or the failure's exit status. */
+static int emit(json_t *doc, int rc)
+{
+    static const mtsi_json_layout lay[] = {{"points", "\n ", NULL, NULL, NULL}};
+    if (!doc)
+        rc = MTSI_ENOMEM;
+    if (rc)
+        mtsi_error_set(rc, "no memory for the JSON output");
+    else
+        rc = mtsi_json_write(stdout, doc, MTSI_JSON_G17, lay, 1);
+    json_decref(doc);
+    return rc ? mtsi_cli_fail("maze") : 0;
 }
 
 static int run_data(mtsi_maze *m, const maze_args *a, int argc, char **argv)
@@ -139,26 +153,29 @@ static int run_data(mtsi_maze *m, const maze_args *a, int argc, char **argv)
         return mtsi_cli_fail("maze");
     double rate = st.seconds_generate > 0 ? (double)st.steps / st.seconds_generate : NAN;
     if (a->json) {
-        printf("{\"maze\": \"%s\", \"steps\": %ld, \"windows\": %ld, \"seed\": %ld, \"noisy\": %d, "
-               "\"targets_reached\": %ld, \"contacts\": %ld, \"min_wall_dist\": ",
-               mtsi_maze_name(m), st.steps, st.windows, a->seed, a->noisy, st.targets,
-               st.contacts);
-        mtsi_json_number(stdout, st.min_wall_dist);
-        printf(", \"cells_free\": %ld, \"cells_visited\": %ld, \"cell_steps_min\": %ld, "
-               "\"cell_steps_max\": %ld, \"steps_per_s\": ",
-               st.cells_free, st.cells_visited, st.cell_min, st.cell_max);
-        mtsi_json_number(stdout, rate);
-        printf(", \"seconds\": ");
-        mtsi_json_number(stdout, st.seconds_total);
-        printf("}\n");
-    } else {
-        printf("maze data: %s, %ld steps (%.3g steps/s), %ld targets reached, %ld windows -> %s\n"
-               "coverage: %ld of %ld free cells visited, steps per cell %ld .. %ld; closest "
-               "approach to a wall %.6f; %.2f s\n",
-               mtsi_maze_name(m), st.steps, rate, st.targets, st.windows, a->out,
-               st.cells_visited, st.cells_free, st.cell_min, st.cell_max, st.min_wall_dist,
-               st.seconds_total);
+        int jrc = MTSI_OK;
+        json_t *doc = json_object();
+        mtsi_json_set(doc, "maze", mtsi_json_str(mtsi_maze_name(m)), &jrc);
+        mtsi_json_set(doc, "steps", json_integer(st.steps), &jrc);
+        mtsi_json_set(doc, "windows", json_integer(st.windows), &jrc);
+        mtsi_json_set(doc, "seed", json_integer(a->seed), &jrc);
+        mtsi_json_set(doc, "noisy", json_boolean(a->noisy), &jrc);
+        mtsi_json_set(doc, "targets_reached", json_integer(st.targets), &jrc);
+        mtsi_json_set(doc, "contacts", json_integer(st.contacts), &jrc);
+        mtsi_json_set(doc, "min_wall_dist", mtsi_json_num(st.min_wall_dist), &jrc);
+        mtsi_json_set(doc, "cells_free", json_integer(st.cells_free), &jrc);
+        mtsi_json_set(doc, "cells_visited", json_integer(st.cells_visited), &jrc);
+        mtsi_json_set(doc, "cell_steps_min", json_integer(st.cell_min), &jrc);
+        mtsi_json_set(doc, "cell_steps_max", json_integer(st.cell_max), &jrc);
+        mtsi_json_set(doc, "steps_per_s", mtsi_json_num(rate), &jrc);
+        mtsi_json_set(doc, "seconds", mtsi_json_num(st.seconds_total), &jrc);
+        return emit(doc, jrc);
     }
+    printf("maze data: %s, %ld steps (%.3g steps/s), %ld targets reached, %ld windows -> %s\n"
+           "coverage: %ld of %ld free cells visited, steps per cell %ld .. %ld; closest "
+           "approach to a wall %.6f; %.2f s\n",
+           mtsi_maze_name(m), st.steps, rate, st.targets, st.windows, a->out, st.cells_visited,
+           st.cells_free, st.cell_min, st.cell_max, st.min_wall_dist, st.seconds_total);
     return 0;
 }
 
@@ -177,13 +194,13 @@ static int run_shortest(mtsi_maze *m, const maze_args *a)
     if (len < 0)
         return mtsi_cli_usage_error("maze", "no path with clearance %g from (%g, %g) to (%g, %g)",
                                     a->clear, a->from[0], a->from[1], a->to[0], a->to[1]);
-    printf("{\"maze\": \"%s\", \"clearance\": ", mtsi_maze_name(m));
-    mtsi_json_number(stdout, a->clear);
-    printf(", \"length\": ");
-    mtsi_json_number(stdout, len);
-    printf(", \"points\": ");
-    json_points(stdout, n, pts);
-    printf("}\n");
+    int jrc = MTSI_OK;
+    json_t *doc = json_object();
+    mtsi_json_set(doc, "maze", mtsi_json_str(mtsi_maze_name(m)), &jrc);
+    mtsi_json_set(doc, "clearance", mtsi_json_num(a->clear), &jrc);
+    mtsi_json_set(doc, "length", mtsi_json_num(len), &jrc);
+    mtsi_json_set(doc, "points", json_points(n, pts, &jrc), &jrc);
+    return emit(doc, jrc);
     return 0;
 }
 
@@ -199,15 +216,16 @@ static int run_valid(mtsi_maze *m, int n, char **words)
             free(p);
             return mtsi_cli_fail("maze");
         }
-    int v0 = mtsi_maze_polyline_valid(m, n, p, 0);
-    int v1 = mtsi_maze_polyline_valid(m, n, p, MTSI_MAZE_RADIUS);
-    printf("{\"maze\": \"%s\", \"points\": %d, \"valid\": %s, \"valid_clearance\": %s, "
-           "\"length\": ",
-           mtsi_maze_name(m), n, v0 ? "true" : "false", v1 ? "true" : "false");
-    mtsi_json_number(stdout, mtsi_maze_polyline_length(n, p));
-    printf("}\n");
+    int jrc = MTSI_OK;
+    json_t *doc = json_object();
+    mtsi_json_set(doc, "maze", mtsi_json_str(mtsi_maze_name(m)), &jrc);
+    mtsi_json_set(doc, "npoints", json_integer(n), &jrc);
+    mtsi_json_set(doc, "valid", json_boolean(mtsi_maze_polyline_valid(m, n, p, 0)), &jrc);
+    mtsi_json_set(doc, "valid_clearance",
+                  json_boolean(mtsi_maze_polyline_valid(m, n, p, MTSI_MAZE_RADIUS)), &jrc);
+    mtsi_json_set(doc, "length", mtsi_json_num(mtsi_maze_polyline_length(n, p)), &jrc);
     free(p);
-    return 0;
+    return emit(doc, jrc);
 }
 
 /* The path source of plan and eval. */
@@ -266,21 +284,21 @@ static int run_plan(mtsi_maze *m, const maze_args *a)
         return mtsi_cli_fail("maze");
     }
     double shortest = mtsi_maze_shortest(m, a->from, a->to, 0, NULL, 0, NULL);
-    printf("{\"maze\": \"%s\", \"planner\": ", mtsi_maze_name(m));
-    mtsi_json_string(stdout, pl.s.name);
-    printf(", \"k\": %d, \"k_clearance\": %d, \"valid\": %s, \"valid_clearance\": %s, "
-           "\"length\": ",
-           r->k, r->k_clear, r->k >= 0 ? "true" : "false", r->k_clear >= 0 ? "true" : "false");
-    mtsi_json_number(stdout, mtsi_maze_polyline_length(r->npts, r->pts));
-    printf(", \"shortest\": ");
-    mtsi_json_number(stdout, shortest);
-    printf(", \"samples\": %d, \"seconds\": ", r->ntry);
-    mtsi_json_number(stdout, r->time);
-    printf(",\n \"points\": ");
-    json_points(stdout, r->npts, r->pts);
-    printf("}\n");
+    int jrc = MTSI_OK;
+    json_t *doc = json_object();
+    mtsi_json_set(doc, "maze", mtsi_json_str(mtsi_maze_name(m)), &jrc);
+    mtsi_json_set(doc, "planner", mtsi_json_str(pl.s.name), &jrc);
+    mtsi_json_set(doc, "k", json_integer(r->k), &jrc);
+    mtsi_json_set(doc, "k_clearance", json_integer(r->k_clear), &jrc);
+    mtsi_json_set(doc, "valid", json_boolean(r->k >= 0), &jrc);
+    mtsi_json_set(doc, "valid_clearance", json_boolean(r->k_clear >= 0), &jrc);
+    mtsi_json_set(doc, "length", mtsi_json_num(mtsi_maze_polyline_length(r->npts, r->pts)), &jrc);
+    mtsi_json_set(doc, "shortest", mtsi_json_num(shortest), &jrc);
+    mtsi_json_set(doc, "samples", json_integer(r->ntry), &jrc);
+    mtsi_json_set(doc, "seconds", mtsi_json_num(r->time), &jrc);
+    mtsi_json_set(doc, "points", json_points(r->npts, r->pts, &jrc), &jrc);
     free(r);
-    return 0;
+    return emit(doc, jrc);
 }
 
 static int write_plans(const char *path, const mtsi_maze *m, const mtsi_maze_sampler *s,
@@ -340,8 +358,7 @@ static int run_eval(mtsi_maze *m, const maze_args *a, int argc, char **argv)
     free(plans.ends), free(plans.k), free(plans.k_clear), free(plans.paths);
     if (rc)
         return mtsi_cli_fail("maze");
-    mtsi_maze_eval_json(stdout, m, &pl.s, &o, &res);
-    return 0;
+    return mtsi_maze_eval_json(stdout, m, &pl.s, &o, &res) ? mtsi_cli_fail("maze") : 0;
 }
 
 int mtsi_cmd_maze(int argc, char **argv)

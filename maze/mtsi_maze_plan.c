@@ -4,8 +4,10 @@
 
 #include "mtsi_cli.h"
 #include "mtsi_err.h"
+#include "mtsi_json.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -339,58 +341,65 @@ int mtsi_maze_eval(const mtsi_maze *m, const mtsi_maze_sampler *s, const mtsi_ma
     return rc;
 }
 
-static void json_khist(FILE *f, const long *h)
+static json_t *json_khist(const long *h, int *rc)
 {
-    fputc('{', f);
-    for (int i = 0; i < MTSI_MAZE_NK; i++)
-        fprintf(f, "\"%d\": %ld, ", mtsi_maze_k(i), h[i]);
-    fprintf(f, "\"none\": %ld}", h[MTSI_MAZE_NK]);
-}
-
-static void json_num(FILE *f, const char *key, double v, const char *sep)
-{
-    fprintf(f, "\"%s\": ", key);
-    mtsi_json_number(f, v);
-    fputs(sep, f);
-}
-
-void mtsi_maze_eval_json(FILE *f, const mtsi_maze *m, const mtsi_maze_sampler *s,
-                         const mtsi_maze_eval_opts *o, const mtsi_maze_eval_result *r)
-{
-    double N = (double)r->pairs;
-    fputs("{\"maze\": ", f);
-    mtsi_json_string(f, mtsi_maze_name(m));
-    fputs(", \"planner\": ", f);
-    mtsi_json_string(f, s->name);
-    fprintf(f, ", \"pairs\": %ld, \"seed\": %llu,\n", r->pairs, (unsigned long long)o->seed);
-    fprintf(f, " \"valid\": {\"count\": %ld, ", r->valid);
-    json_num(f, "fraction", r->valid / N, "},\n");
-    fprintf(f, " \"valid_clearance\": {\"count\": %ld, ", r->valid_clear);
-    json_num(f, "fraction", r->valid_clear / N, "},\n");
-    fputs(" \"k_hist\": ", f);
-    json_khist(f, r->khist);
-    fputs(",\n \"k_hist_clearance\": ", f);
-    json_khist(f, r->khist_clear);
-    fprintf(f, ",\n \"length_ratio\": {\"n\": %ld, ", r->nratio);
-    json_num(f, "mean", r->ratio_mean, ", ");
-    json_num(f, "p95", r->ratio_p95, ", ");
-    json_num(f, "max", r->ratio_max, "},\n");
-    fprintf(f, " \"length_ratio_clearance\": {\"n\": %ld, ", r->nratio_clear);
-    json_num(f, "mean", r->ratio_clear_mean, ", ");
-    json_num(f, "p95", r->ratio_clear_p95, "},\n");
-    fputc(' ', f);
-    json_num(f, "shortest_mean", r->shortest_mean, ",\n");
-    fputs(" \"time_per_plan_s\": {", f);
-    json_num(f, "median", r->time_median, ", ");
-    json_num(f, "mean", r->time_mean, ", ");
-    json_num(f, "p95", r->time_p95, "},\n");
-    fputs(" \"closed_loop\": ", f);
-    if (o->loop_steps > 0) {
-        fprintf(f, "{\"steps\": %ld, \"n\": %ld, \"reached\": %ld, ", o->loop_steps, r->loop_n,
-                r->loop_reached);
-        json_num(f, "fraction", r->loop_n ? (double)r->loop_reached / (double)r->loop_n : NAN, "}");
-    } else {
-        fputs("null", f);
+    json_t *o = json_object();
+    char key[16];
+    for (int i = 0; i < MTSI_MAZE_NK; i++) {
+        snprintf(key, sizeof key, "%d", mtsi_maze_k(i));
+        mtsi_json_set(o, key, json_integer(h[i]), rc);
     }
-    fputs("}\n", f);
+    mtsi_json_set(o, "none", json_integer(h[MTSI_MAZE_NK]), rc);
+    return o;
+}
+
+int mtsi_maze_eval_json(FILE *f, const mtsi_maze *m, const mtsi_maze_sampler *s,
+                        const mtsi_maze_eval_opts *o, const mtsi_maze_eval_result *r)
+{
+    static const mtsi_json_layout lay[] = {{"", NULL, NULL, "\n ", NULL}};
+    double N = (double)r->pairs;
+    int rc = MTSI_OK;
+    json_t *doc = json_object(), *v = json_object(), *vc = json_object(), *lr = json_object(),
+           *lrc = json_object(), *t = json_object(), *cl = o->loop_steps > 0 ? json_object() : json_null();
+    mtsi_json_set(doc, "maze", mtsi_json_str(mtsi_maze_name(m)), &rc);
+    mtsi_json_set(doc, "planner", mtsi_json_str(s->name), &rc);
+    mtsi_json_set(doc, "pairs", json_integer(r->pairs), &rc);
+    mtsi_json_set(doc, "seed", json_integer((json_int_t)o->seed), &rc);
+    mtsi_json_set(v, "count", json_integer(r->valid), &rc);
+    mtsi_json_set(v, "fraction", mtsi_json_num(r->valid / N), &rc);
+    mtsi_json_set(doc, "valid", v, &rc);
+    mtsi_json_set(vc, "count", json_integer(r->valid_clear), &rc);
+    mtsi_json_set(vc, "fraction", mtsi_json_num(r->valid_clear / N), &rc);
+    mtsi_json_set(doc, "valid_clearance", vc, &rc);
+    mtsi_json_set(doc, "k_hist", json_khist(r->khist, &rc), &rc);
+    mtsi_json_set(doc, "k_hist_clearance", json_khist(r->khist_clear, &rc), &rc);
+    mtsi_json_set(lr, "n", json_integer(r->nratio), &rc);
+    mtsi_json_set(lr, "mean", mtsi_json_num(r->ratio_mean), &rc);
+    mtsi_json_set(lr, "p95", mtsi_json_num(r->ratio_p95), &rc);
+    mtsi_json_set(lr, "max", mtsi_json_num(r->ratio_max), &rc);
+    mtsi_json_set(doc, "length_ratio", lr, &rc);
+    mtsi_json_set(lrc, "n", json_integer(r->nratio_clear), &rc);
+    mtsi_json_set(lrc, "mean", mtsi_json_num(r->ratio_clear_mean), &rc);
+    mtsi_json_set(lrc, "p95", mtsi_json_num(r->ratio_clear_p95), &rc);
+    mtsi_json_set(doc, "length_ratio_clearance", lrc, &rc);
+    mtsi_json_set(doc, "shortest_mean", mtsi_json_num(r->shortest_mean), &rc);
+    mtsi_json_set(t, "median", mtsi_json_num(r->time_median), &rc);
+    mtsi_json_set(t, "mean", mtsi_json_num(r->time_mean), &rc);
+    mtsi_json_set(t, "p95", mtsi_json_num(r->time_p95), &rc);
+    mtsi_json_set(doc, "time_per_plan_s", t, &rc);
+    if (o->loop_steps > 0) {
+        mtsi_json_set(cl, "steps", json_integer(o->loop_steps), &rc);
+        mtsi_json_set(cl, "n", json_integer(r->loop_n), &rc);
+        mtsi_json_set(cl, "reached", json_integer(r->loop_reached), &rc);
+        mtsi_json_set(cl, "fraction",
+                      mtsi_json_num(r->loop_n ? (double)r->loop_reached / (double)r->loop_n : NAN),
+                      &rc);
+    }
+    mtsi_json_set(doc, "closed_loop", cl, &rc);
+    if (!rc)
+        rc = mtsi_json_write(f, doc, MTSI_JSON_G17, lay, 1);
+    else
+        mtsi_error_set(rc, "no memory for the JSON summary");
+    json_decref(doc);
+    return rc;
 }

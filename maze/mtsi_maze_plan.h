@@ -110,8 +110,9 @@ typedef struct {
 
 int mtsi_maze_eval(const mtsi_maze *m, const mtsi_maze_sampler *s, const mtsi_maze_eval_opts *o,
                    mtsi_maze_eval_result *res, mtsi_maze_plans *plans);
-/* Writes the result as one JSON object with stable keys. */
-void mtsi_maze_eval_json(FILE *f, const mtsi_maze *m, const mtsi_maze_sampler *s,
+/* Writes the result as one JSON object with stable keys (one member per
+ * line); MTSI_EIO when f fails. */
+int mtsi_maze_eval_json(FILE *f, const mtsi_maze *m, const mtsi_maze_sampler *s,
                          const mtsi_maze_eval_opts *o, const mtsi_maze_eval_result *r);
 
 #endif
