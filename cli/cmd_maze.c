@@ -9,7 +9,9 @@
 #include "mtsi_json.h"
 #include "mtsi_maze.h"
 #include "mtsi_maze_data.h"
+#include "mtsi_maze_fig.h"
 #include "mtsi_maze_plan.h"
+#include "mtsi_plot.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -24,6 +26,7 @@ static const char usage_text[] =
     "       mtsi maze valid    --maze M X,Y X,Y [X,Y ...]\n"
     "       mtsi maze plan     --maze M --from X,Y --to X,Y [--via X,Y@I ...] --planner P\n"
     "       mtsi maze eval     --maze M --pairs N --planner P [--closed-loop] [--plans-out F.h5]\n"
+    "       mtsi maze figure   (--plans P.h5 [--count N] [--cols C] | --data D.h5) --out FIG\n"
     "\n"
     "The D4RL maze2d mazes in observation coordinates (wall cell (w, h) covers\n"
     "[w-0.7, w+0.3] x [h-0.7, h+0.3]; the ball has radius 0.1). See mtsi-maze(1).\n"
@@ -46,10 +49,14 @@ static const char usage_text[] =
     "  --noise SD         N(0, SD^2) added to the planner's free points\n"
     "  --closed-loop[=T]  drive the ball along each valid plan (T steps, 800)\n"
     "  --plans-out F.h5   the plans of eval (starts, goals, k, raw paths)\n"
-    "  --json             data: the summary as JSON on stdout\n";
+    "  --json             data: the summary as JSON on stdout\n"
+    "  figure: the first N plans of a --plans-out file (default 8, C per row,\n"
+    "  default 4) over the walls, or the coverage of a data file; FIG is .png,\n"
+    "  .pdf or .svg; the maze is the file's\n";
 
 enum { O_MAZE = 256, O_OUT, O_FORCE, O_STEPS, O_WINDOWS, O_SEED, O_NOISY, O_FROM, O_TO,
-       O_CLEAR, O_VIA, O_PLANNER, O_NOISE, O_PAIRS, O_LOOP, O_PLANS, O_JSON, O_NOPT };
+       O_CLEAR, O_VIA, O_PLANNER, O_NOISE, O_PAIRS, O_LOOP, O_PLANS, O_JSON, O_PLANS_IN,
+       O_DATA_IN, O_COUNT, O_COLS, O_NOPT };
 
 /* Options each action accepts (bit per option). */
 #define B(o) (1UL << ((o) - O_MAZE))
@@ -64,13 +71,15 @@ static const struct {
     {"plan", B(O_MAZE) | B(O_FROM) | B(O_TO) | B(O_VIA) | B(O_PLANNER) | B(O_NOISE) | B(O_SEED)},
     {"eval", B(O_MAZE) | B(O_PAIRS) | B(O_PLANNER) | B(O_NOISE) | B(O_SEED) | B(O_LOOP) |
                  B(O_PLANS) | B(O_FORCE)},
+    {"figure", B(O_MAZE) | B(O_PLANS_IN) | B(O_DATA_IN) | B(O_COUNT) | B(O_COLS) | B(O_OUT) |
+                   B(O_FORCE)},
 };
 
 #define MAXVIA 48
 
 typedef struct {
-    const char *maze, *out, *planner, *plans_out;
-    long steps, windows, seed, pairs, loop;
+    const char *maze, *out, *planner, *plans_out, *plans_in, *data_in;
+    long steps, windows, seed, pairs, loop, count, cols;
     double clear, noise;
     double from[2], to[2];
     int has_from, has_to, force, noisy, json, nvia;
@@ -361,6 +370,75 @@ static int run_eval(mtsi_maze *m, const maze_args *a, int argc, char **argv)
     return mtsi_maze_eval_json(stdout, m, &pl.s, &o, &res) ? mtsi_cli_fail("maze") : 0;
 }
 
+/* Reads dataset name of file f as n longs / doubles, checking its size. */
+static int read_longs(hid_t f, const char *name, long **out, size_t n, const char *what)
+{
+    *out = malloc(n * sizeof(long));
+    if (!*out)
+        return mtsi_error_set(MTSI_ENOMEM, "out of memory");
+    return mtsi_h5_read_long(f, name, *out, n, what);
+}
+
+static int run_figure(mtsi_maze *m, const maze_args *a)
+{
+    const char *in = a->plans_in ? a->plans_in : a->data_in;
+    mtsi_plot_format fmt;
+    mtsi_plot_format_of(a->out, &fmt);
+    char what[600], title[200];
+    snprintf(what, sizeof what, "'%s'", in);
+    hid_t f = mtsi_h5_open(in);
+    if (f < 0)
+        return mtsi_cli_fail("maze");
+    char *tmp = mtsi_out_tmpname(a->out);
+    int rc = tmp ? MTSI_OK : MTSI_ENOMEM;
+    double *ends = NULL, *paths = NULL;
+    long *k = NULL, *ht = NULL, *hw = NULL;
+    if (!rc && a->plans_in) {
+        hsize_t d[3];
+        char planner[64] = "";
+        if (mtsi_h5_shape(f, "paths", d, 3, what) != 3 || d[1] != 2 || d[2] != MTSI_MAZE_NPTS ||
+            d[0] < 1)
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: no /paths [N, 2, 50] (not a --plans-out file)",
+                                in);
+        long total = rc ? 0 : (long)d[0], n = total < a->count ? total : a->count;
+        if (!rc) {
+            ends = malloc((size_t)total * 4 * sizeof(double));
+            paths = malloc((size_t)total * 2 * MTSI_MAZE_NPTS * sizeof(double));
+            rc = !ends || !paths ? mtsi_error_set(MTSI_ENOMEM, "out of memory")
+                                 : mtsi_h5_read_double(f, "ends", ends, (size_t)total * 4, what);
+        }
+        rc = rc ? rc : mtsi_h5_read_double(f, "paths", paths, (size_t)total * 2 * MTSI_MAZE_NPTS, what);
+        rc = rc ? rc : read_longs(f, "k", &k, (size_t)total, what);
+        if (!rc && mtsi_h5_has_attr(f, "planner"))
+            mtsi_h5_attr_get_string(f, "planner", planner, sizeof planner, what);
+        snprintf(title, sizeof title, "%s maze: %ld plans (%s)", mtsi_maze_name(m), n, planner);
+        rc = rc ? rc : mtsi_maze_fig_plans(m, tmp, fmt, n, ends, k, paths, (int)a->cols, title);
+    } else if (!rc) {
+        long bins = 0;
+        rc = mtsi_h5_attr_get_long(f, "bins_per_unit", &bins, what);
+        size_t nb = (size_t)mtsi_maze_rows(m) * mtsi_maze_cols(m) * (size_t)(bins * bins);
+        if (!rc && (bins < 1 || bins > 100))
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: bins_per_unit %ld out of range", in, bins);
+        rc = rc ? rc : read_longs(f, "coverage/trajectory", &ht, nb, what);
+        rc = rc ? rc : read_longs(f, "coverage/windows", &hw, nb, what);
+        long steps = 0, nwin = 0;
+        hsize_t d[3] = {0, 0, 0};
+        mtsi_h5_attr_get_long(f, "steps", &steps, what);
+        if (mtsi_h5_shape(f, "configs", d, 3, what) == 3)
+            nwin = (long)d[0];
+        snprintf(title, sizeof title, "%s maze: coverage of %ld steps, %ld windows",
+                 mtsi_maze_name(m), steps, nwin);
+        rc = rc ? rc : mtsi_maze_fig_coverage(m, tmp, fmt, ht, hw, (int)bins, title);
+    }
+    H5Fclose(f);
+    if (!rc)
+        rc = mtsi_out_commit(tmp, a->out);
+    else if (tmp)
+        unlink(tmp);
+    free(tmp), free(ends), free(paths), free(k), free(ht), free(hw);
+    return rc ? mtsi_cli_fail("maze") : 0;
+}
+
 int mtsi_cmd_maze(int argc, char **argv)
 {
     if (mtsi_cmd_wants_help(argc, argv)) {
@@ -368,15 +446,15 @@ int mtsi_cmd_maze(int argc, char **argv)
         return 0;
     }
     if (argc < 2)
-        return mtsi_cli_usage_error("maze", "give an action: data, shortest, valid, plan or eval");
+        return mtsi_cli_usage_error("maze", "give an action: data, shortest, valid, plan, eval or figure");
     int act = -1;
     for (int i = 0; i < (int)(sizeof actions / sizeof actions[0]); i++)
         if (!strcmp(argv[1], actions[i].name))
             act = i;
     if (act < 0)
         return mtsi_cli_usage_error("maze",
-                                    "unknown action '%s' (expected data, shortest, valid, plan "
-                                    "or eval)", argv[1]);
+                                    "unknown action '%s' (expected data, shortest, valid, plan, "
+                                    "eval or figure)", argv[1]);
     static const struct option lo[] = {
         {"maze", required_argument, 0, O_MAZE},       {"out", required_argument, 0, O_OUT},
         {"force", no_argument, 0, O_FORCE},           {"steps", required_argument, 0, O_STEPS},
@@ -386,12 +464,16 @@ int mtsi_cmd_maze(int argc, char **argv)
         {"via", required_argument, 0, O_VIA},         {"planner", required_argument, 0, O_PLANNER},
         {"noise", required_argument, 0, O_NOISE},     {"pairs", required_argument, 0, O_PAIRS},
         {"closed-loop", optional_argument, 0, O_LOOP}, {"plans-out", required_argument, 0, O_PLANS},
-        {"json", no_argument, 0, O_JSON},             {0, 0, 0, 0}};
+        {"json", no_argument, 0, O_JSON},             {"plans", required_argument, 0, O_PLANS_IN},
+        {"data", required_argument, 0, O_DATA_IN},    {"count", required_argument, 0, O_COUNT},
+        {"cols", required_argument, 0, O_COLS},       {0, 0, 0, 0}};
     maze_args a;
     memset(&a, 0, sizeof a);
     a.steps = 2000000;
     a.windows = 100000;
     a.seed = 1;
+    a.count = 8;
+    a.cols = 4;
     int ch, idx;
     char optname[64];
     optind = 2;
@@ -431,12 +513,39 @@ int mtsi_cmd_maze(int argc, char **argv)
             break;
         case O_PLANS: a.plans_out = optarg; break;
         case O_JSON: a.json = 1; break;
+        case O_PLANS_IN: a.plans_in = optarg; break;
+        case O_DATA_IN: a.data_in = optarg; break;
+        case O_COUNT: rc = mtsi_parse_long_range(optname, optarg, 1, 64, &a.count); break;
+        case O_COLS: rc = mtsi_parse_long_range(optname, optarg, 1, 16, &a.cols); break;
         }
         if (rc)
             return mtsi_cli_fail("maze");
     }
     if (act != 2 && optind < argc)
         return mtsi_cli_usage_error("maze", "unexpected argument '%s'", argv[optind]);
+    char fmaze[32] = "";
+    if (act == 5) { /* figure: the maze is the input file's */
+        const char *in = a.plans_in ? a.plans_in : a.data_in;
+        if (!in || (a.plans_in && a.data_in))
+            return mtsi_cli_usage_error("maze", "figure: give one of --plans P.h5 or --data D.h5");
+        if (!a.out)
+            return mtsi_cli_usage_error("maze", "figure: --out FIG is required");
+        mtsi_plot_format fmt;
+        if (mtsi_in_check(in) || mtsi_plot_format_of(a.out, &fmt) || mtsi_out_check(a.out, a.force))
+            return mtsi_cli_fail("maze");
+        hid_t f = mtsi_h5_open(in);
+        char what[600];
+        snprintf(what, sizeof what, "'%s'", in);
+        int rc = f < 0 ? MTSI_EINVAL : mtsi_h5_attr_get_string(f, "maze", fmaze, sizeof fmaze, what);
+        if (f >= 0)
+            H5Fclose(f);
+        if (rc)
+            return mtsi_cli_fail("maze");
+        if (a.maze && strcmp(a.maze, fmaze))
+            return mtsi_cli_usage_error("maze", "--maze %s but '%s' is of the %s maze", a.maze, in,
+                                        fmaze);
+        a.maze = fmaze;
+    }
     if (!a.maze)
         return mtsi_cli_usage_error("maze", "--maze M is required (medium or large)");
     mtsi_maze *m = mtsi_maze_new(a.maze);
@@ -448,7 +557,8 @@ int mtsi_cmd_maze(int argc, char **argv)
     case 1: rc = run_shortest(m, &a); break;
     case 2: rc = run_valid(m, argc - optind, argv + optind); break;
     case 3: rc = run_plan(m, &a); break;
-    default: rc = run_eval(m, &a, argc, argv); break;
+    case 4: rc = run_eval(m, &a, argc, argv); break;
+    default: rc = run_figure(m, &a); break;
     }
     mtsi_maze_free(m);
     return rc;

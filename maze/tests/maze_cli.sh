@@ -86,4 +86,16 @@ sed 's/"time_per_plan_s".*//' e.json >e1.txt
 sed 's/"time_per_plan_s".*//' e2.json >e2.txt
 cmp -s e1.txt e2.txt && ok || bad "eval not reproducible"
 
+# figures
+"$MTSI" maze figure --plans pl.h5 --count 4 --cols 2 --out plans.png || bad "figure plans"
+"$MTSI" maze figure --data a.h5 --out cov.svg || bad "figure coverage"
+[ -s plans.png ] && [ -s cov.svg ] && ok || bad "figures not written"
+head -c 8 plans.png | od -c | grep -q "P   N   G" && ok || bad "plans.png is not a PNG"
+expect_refusal "figure: bad extension" "$MTSI" maze figure --data a.h5 --out never.h5
+expect_refusal "figure: data file as plans" "$MTSI" maze figure --plans a.h5 --out never.png
+[ -e never.png ] && bad "wrote never.png" || ok
+expect_refusal "figure: maze mismatch" "$MTSI" maze figure --maze medium --plans pl.h5 \
+    --out never.png
+expect_refusal "figure: existing output" "$MTSI" maze figure --data a.h5 --out cov.svg
+
 finish
