@@ -38,7 +38,7 @@ static const char usage_text[] =
     "  --steps S, --windows N, --seed S (default 1), --noisy (action noise 0.5)\n"
     "  --out F.h5         output; --force replaces an existing file\n"
     "  shortest: the exact shortest collision-free path (JSON); --clearance C\n"
-    "  keeps it C away from the walls (square-inflated corners, default 0)\n"
+    "  keeps it C away from the walls (rounded corners, to 0.009 C per turn)\n"
     "  valid: is the polyline through the points valid (plain and with the\n"
     "  ball's clearance 0.1)? JSON, exit 0 either way\n"
     "  plan: one plan, the goal index k searched over 5, 10, ..., 45, 49; with\n"

@@ -112,11 +112,11 @@ mtsi_maze *mtsi_maze_new(const char *name)
     }
     free(dist);
     free(queue);
-    if (mtsi_maze_vgraph_build(m, 0, &m->vg[0]) ||
-        mtsi_maze_vgraph_build(m, MTSI_MAZE_RADIUS, &m->vg[1])) {
-        mtsi_maze_free(m);
-        return NULL;
-    }
+    for (int i = 0; i < 3; i++)
+        if (mtsi_maze_vgraph_build(m, i * MTSI_MAZE_RADIUS, &m->vg[i])) {
+            mtsi_maze_free(m);
+            return NULL;
+        }
     return m;
 }
 
@@ -128,7 +128,7 @@ void mtsi_maze_free(mtsi_maze *m)
     free(m->free_idx);
     free(m->boxes);
     free(m->next);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         free(m->vg[i].pts);
         free(m->vg[i].vis);
     }

@@ -141,15 +141,18 @@ int mtsi_maze_polyline_valid(const mtsi_maze *m, long n, const double *pts, doub
 /* Polyline length. */
 double mtsi_maze_polyline_length(long n, const double *pts);
 
-/* Shortest collision-free path from a to b. c = 0: exact (visibility graph
- * over the convex wall corners; the path may touch corners). c > 0: the
- * shortest path around the walls inflated by c as squares (corners at the
- * convex wall corners moved out by c along both axes); it is valid for
- * clearance c and longer than the exact rounded-corner optimum by at most
- * c (2 - pi/2) per quarter turn. Returns the length, writes the vertices
- * (a first, b last) into pts (at most maxpts points, may be NULL) and their
- * number into *npts; returns -1 when a or b is inside the (inflated) walls
- * or no path exists. */
+/* Shortest collision-free path from a to b: Dijkstra on a visibility graph
+ * whose edges pass the validity test for c. c = 0: exact (vertices at the
+ * convex wall corners; the path may touch them). c > 0: the walls' exact
+ * Minkowski sum with the disc of radius c, rounded corners included; the
+ * path leaves and joins each corner's quarter disc at the arc's ends or at
+ * the MTSI_MAZE_ARC corners of the polygon circumscribed about it, so it is
+ * valid for clearance c and longer than the true optimum by at most
+ * c (2 M tan(pi / 4M) - pi/2) per quarter turn (M = MTSI_MAZE_ARC; 0.0009
+ * for c = 0.1). Returns the length, writes the vertices (a first, b last)
+ * into pts (at most maxpts points, may be NULL) and their number into
+ * *npts; returns -1 when a or b violates the test or no path exists. */
+#define MTSI_MAZE_ARC 6
 double mtsi_maze_shortest(const mtsi_maze *m, const double *a, const double *b, double c, double *pts,
                           int maxpts, int *npts);
 

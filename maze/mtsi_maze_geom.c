@@ -205,46 +205,37 @@ double mtsi_maze_polyline_length(long n, const double *pts)
 
 /* ---- shortest paths ----------------------------------------------------- */
 
-/* Obstacles for the graph: c = 0 the walls' union (plain test); c > 0 the
- * boxes inflated by c as squares. Inflated neighbours overlap, so the union
- * of their open interiors is the open interior of their union. */
+/* Obstacles for the graph: c = 0 the walls' union (the plain test); c > 0
+ * the exact Minkowski sum of the walls and the disc of radius c (the
+ * clearance test). */
 static int graph_point_blocked(const mtsi_maze *m, const double *p, double c)
 {
-    if (!(c > 0))
-        return in_walls(m, p);
-    for (int i = 0; i < m->nbox; i++) {
-        const double *b = m->boxes + 4 * i;
-        const double lo[2] = {b[0] - c, b[1] - c}, hi[2] = {b[2] + c, b[3] + c};
-        if (mtsi_maze_seg_box_open(p, p, lo, hi))
-            return 1;
-    }
-    return 0;
+    return c > 0 ? mtsi_maze_seg_hits(m, p, p, c) : in_walls(m, p);
 }
 
 static int graph_seg_blocked(const mtsi_maze *m, const double *p, const double *q, double c)
 {
-    if (!(c > 0))
-        return seg_hits_plain(m, p, q);
-    for (int i = 0; i < m->nbox; i++) {
-        const double *b = m->boxes + 4 * i;
-        const double lo[2] = {b[0] - c, b[1] - c}, hi[2] = {b[2] + c, b[3] + c};
-        if (mtsi_maze_seg_box_open(p, q, lo, hi))
-            return 1;
-    }
-    return 0;
+    return c > 0 ? mtsi_maze_seg_hits(m, p, q, c) : seg_hits_plain(m, p, q);
 }
+
+/* Vertices per rounded corner: the two ends of the quarter arc (where it
+ * meets the inflated faces) and the MTSI_MAZE_ARC corners of the polygon
+ * circumscribed about the arc. */
+#define NARC MTSI_MAZE_ARC
 
 int mtsi_maze_vgraph_build(const mtsi_maze *m, double c, mtsi_maze_vgraph *g)
 {
     memset(g, 0, sizeof *g);
     g->c = c;
-    int nv = (m->nw + 1) * (m->nh + 1);
+    int per = c > 0 ? NARC + 2 : 1, nv = (m->nw + 1) * (m->nh + 1) * per;
     g->pts = mtsi_malloc((size_t)nv * 2 * sizeof(double));
     if (!g->pts)
         return MTSI_ENOMEM;
     /* Grid vertex (i - 0.7, j - 0.7) is a convex corner of the walls when
-     * exactly one of its four cells is a wall; the corner moves out of that
-     * wall by c along both axes. */
+     * exactly one of its four cells is a wall; (sx, sy) points away from
+     * that wall. Shortest paths bend only there (c = 0) or wrap the disc of
+     * radius c about it (c > 0), leaving and joining it along tangents. */
+    const double rc = c / cos(M_PI / (4.0 * NARC));
     for (int i = 0; i <= m->nw; i++)
         for (int j = 0; j <= m->nh; j++) {
             int nwall = 0, wi = 0, wj = 0;
@@ -257,11 +248,23 @@ int mtsi_maze_vgraph_build(const mtsi_maze *m, double c, mtsi_maze_vgraph *g)
                     }
             if (nwall != 1)
                 continue;
-            double *p = g->pts + 2 * g->npts;
-            p[0] = i - 0.7 + (wi == i - 1 ? c : -c);
-            p[1] = j - 0.7 + (wj == j - 1 ? c : -c);
-            if (!graph_point_blocked(m, p, c))
-                g->npts++;
+            const double vx = i - 0.7, vy = j - 0.7;
+            const double sx = wi == i - 1 ? 1 : -1, sy = wj == j - 1 ? 1 : -1;
+            for (int k = 0; k < per; k++) {
+                double *p = g->pts + 2 * g->npts;
+                if (!(c > 0)) {
+                    p[0] = vx, p[1] = vy;
+                } else {
+                    /* k = 0, 1: the arc's ends; k >= 2: polygon corners at
+                     * t = (k - 1.5) (pi/2) / NARC, radius c / cos(pi / (4 NARC)) */
+                    double t = k == 0 ? 0 : k == 1 ? M_PI / 2 : (k - 1.5) * (M_PI / 2) / NARC;
+                    double r = k < 2 ? c : rc;
+                    p[0] = vx + sx * r * cos(t);
+                    p[1] = vy + sy * r * sin(t);
+                }
+                if (!graph_point_blocked(m, p, c))
+                    g->npts++;
+            }
         }
     int n = g->npts;
     g->vis = mtsi_calloc((size_t)n * (size_t)n + 1, 1);
@@ -285,15 +288,14 @@ double mtsi_maze_shortest(const mtsi_maze *m, const double *a, const double *b, 
 {
     if (npts)
         *npts = 0;
-    if (graph_point_blocked(m, a, c) || graph_point_blocked(m, b, c) ||
-        (c > 0 && (mtsi_maze_seg_hits(m, a, a, c) || mtsi_maze_seg_hits(m, b, b, c))))
+    if (graph_point_blocked(m, a, c) || graph_point_blocked(m, b, c))
         return -1;
     mtsi_maze_vgraph tmp, *g;
-    if (!(c > 0))
-        g = (mtsi_maze_vgraph *)&m->vg[0];
-    else if (c == m->vg[1].c)
-        g = (mtsi_maze_vgraph *)&m->vg[1];
-    else {
+    g = NULL;
+    for (int i = 0; i < 3; i++)
+        if (c == m->vg[i].c || (i == 0 && !(c > 0)))
+            g = (mtsi_maze_vgraph *)&m->vg[i];
+    if (!g) {
         if (mtsi_maze_vgraph_build(m, c, &tmp)) {
             vgraph_clear(&tmp);
             return -1;

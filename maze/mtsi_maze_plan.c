@@ -66,10 +66,12 @@ static int baseline_fn(void *ctx, int npin, const int *idx, const double *pin, d
     }
     for (int j = 0; j + 1 < npin; j++) {
         const double *a = pin + 2 * j, *c = pin + 2 * j + 2;
+        /* twice the ball's radius leaves the chords room to cut corners
+         * and keep the clearance; pins closer to a wall get what fits */
         int nq = 0;
-        if (b->shortest && (mtsi_maze_shortest(b->m, a, c, MTSI_MAZE_RADIUS, q, 256, &nq) < 0 ||
-                            nq > 256))
-            nq = 0;
+        for (int t = 2; b->shortest && t >= 0 && nq < 2; t--)
+            if (mtsi_maze_shortest(b->m, a, c, t * MTSI_MAZE_RADIUS, q, 256, &nq) < 0 || nq > 256)
+                nq = 0;
         if (nq < 2) { /* straight, or no path with clearance (a pin too close to a wall) */
             q[0] = a[0], q[1] = a[1], q[2] = c[0], q[3] = c[1];
             nq = 2;

@@ -34,8 +34,9 @@ typedef struct {
 
 /* Test doubles and baselines (no model): "straight" (linear between
  * consecutive pins, constant outside them) and "shortest" (between
- * consecutive pins the shortest path with the ball's clearance, sampled at
- * equal arc length; noise sd > 0 adds N(0, sd^2) to the free points).
+ * consecutive pins the shortest path with clearance 0.2, else 0.1, else 0,
+ * sampled at equal arc length, so that chords cut its corners at small k;
+ * noise sd > 0 adds N(0, sd^2) to the free points).
  * ctx must stay valid while the sampler is used. */
 typedef struct {
     const mtsi_maze *m;

@@ -21,7 +21,7 @@ struct mtsi_maze {
     int nbox;
     double *boxes;       /* wall boxes: lo0, lo1, hi0, hi1 */
     int *next;           /* BFS next hop, [to][from] */
-    mtsi_maze_vgraph vg[2]; /* clearance 0 and the ball's radius, built by _new */
+    mtsi_maze_vgraph vg[3]; /* clearance 0, 1 and 2 ball radii, built by _new */
 };
 
 /* Builds g for clearance c (mtsi_maze_geom.c). */

@@ -341,12 +341,24 @@ START_TEST(shortest_hand_cases)
     ck_assert_int_eq(n, 3);
     ck_assert_double_eq_tol(pts[2], 2.3, 1e-12);
     ck_assert_double_eq_tol(pts[3], 2.3, 1e-12);
-    /* with clearance 0.1 the corner moves to (2.4, 2.2) */
-    l = mtsi_maze_shortest(m, b, d, 0.1, pts, 64, &n);
-    ck_assert_double_eq_tol(l, sqrt(0.16 + 0.04) + sqrt(0.36 + 1.0), 1e-12);
-    ck_assert_double_eq_tol(pts[2], 2.4, 1e-12);
-    ck_assert_double_eq_tol(pts[3], 2.2, 1e-12);
-    ck_assert(mtsi_maze_polyline_valid(m, n, pts, 0.1));
+    /* with clearance 0.1 the exact optimum wraps the disc of radius 0.1
+     * about that corner: tangent from (2, 2), an arc, tangent to (3, 3.2).
+     * From the corner C, P = (2, 2) is at 0.3 sqrt 2 and angle 225 deg,
+     * Q = (3, 3.2) at |(0.7, 0.9)| and angle atan2(0.9, 0.7) + 360 deg
+     * going round the free side; the arc spans that difference less the
+     * two tangent angles acos(r / |CP|), acos(r / |CQ|). */
+    const double r = 0.1, cp = 0.3 * sqrt(2), cq = hypot(0.7, 0.9);
+    const double arc = (atan2(0.9, 0.7) + 2 * M_PI - 1.25 * M_PI) - acos(r / cp) - acos(r / cq);
+    const double exact = sqrt(cp * cp - r * r) + sqrt(cq * cq - r * r) + r * arc;
+    ck_assert_double_eq_tol(exact, 1.5931037, 1e-7);
+    l = mtsi_maze_shortest(m, b, d, r, pts, 64, &n);
+    /* within the bound c (2 M tan(pi / 4M) - pi / 2) of one (partial) turn */
+    const double M = MTSI_MAZE_ARC, bound = r * (2 * M * tan(M_PI / (4 * M)) - M_PI / 2);
+    ck_assert_msg(l >= exact - 1e-12 && l <= exact + bound, "%.9f vs %.9f", l, exact);
+    ck_assert(mtsi_maze_polyline_valid(m, n, pts, r));
+    ck_assert_double_eq_tol(mtsi_maze_polyline_length(n, pts), l, 1e-12);
+    /* and the square-inflated corner (2.4, 2.2) would be longer */
+    ck_assert(l < sqrt(0.16 + 0.04) + sqrt(0.36 + 1.0));
     /* the far corner of the maze: (1, 1) to the goal (6, 6); checked by
      * hand: down the left corridor x 1..6 at y = 1, then through the bottom
      * rows; the path's length lies between the Euclidean distance and the
