@@ -49,6 +49,7 @@ static const char usage_text[] =
     "  --noise SD         N(0, SD^2) added to the planner's free points\n"
     "  --closed-loop[=T]  drive the ball along each valid plan (T steps, 800)\n"
     "  --plans-out F.h5   the plans of eval (starts, goals, k, raw paths)\n"
+    "  --batch B          eval: pairs planned together (default 64)\n"
     "  --json             data: the summary as JSON on stdout\n"
     "  figure: the first N plans of a --plans-out file (default 8, C per row,\n"
     "  default 4) over the walls, or the coverage of a data file; FIG is .png,\n"
@@ -56,7 +57,7 @@ static const char usage_text[] =
 
 enum { O_MAZE = 256, O_OUT, O_FORCE, O_STEPS, O_WINDOWS, O_SEED, O_NOISY, O_FROM, O_TO,
        O_CLEAR, O_VIA, O_PLANNER, O_NOISE, O_PAIRS, O_LOOP, O_PLANS, O_JSON, O_PLANS_IN,
-       O_DATA_IN, O_COUNT, O_COLS, O_NOPT };
+       O_DATA_IN, O_COUNT, O_COLS, O_BATCH, O_NOPT };
 
 /* Options each action accepts (bit per option). */
 #define B(o) (1UL << ((o) - O_MAZE))
@@ -70,7 +71,7 @@ static const struct {
     {"valid", B(O_MAZE)},
     {"plan", B(O_MAZE) | B(O_FROM) | B(O_TO) | B(O_VIA) | B(O_PLANNER) | B(O_NOISE) | B(O_SEED)},
     {"eval", B(O_MAZE) | B(O_PAIRS) | B(O_PLANNER) | B(O_NOISE) | B(O_SEED) | B(O_LOOP) |
-                 B(O_PLANS) | B(O_FORCE)},
+                 B(O_PLANS) | B(O_FORCE) | B(O_BATCH)},
     {"figure", B(O_MAZE) | B(O_PLANS_IN) | B(O_DATA_IN) | B(O_COUNT) | B(O_COLS) | B(O_OUT) |
                    B(O_FORCE)},
 };
@@ -79,7 +80,7 @@ static const struct {
 
 typedef struct {
     const char *maze, *out, *planner, *plans_out, *plans_in, *data_in;
-    long steps, windows, seed, pairs, loop, count, cols;
+    long steps, windows, seed, pairs, loop, count, cols, batch;
     double clear, noise;
     double from[2], to[2];
     int has_from, has_to, force, noisy, json, nvia;
@@ -341,7 +342,8 @@ static int run_eval(mtsi_maze *m, const maze_args *a, int argc, char **argv)
     planner pl;
     if (open_planner(m, a, &pl))
         return mtsi_cli_fail("maze");
-    mtsi_maze_eval_opts o = {a->pairs, (uint64_t)a->seed, a->loop, 1};
+    mtsi_maze_eval_opts o = {a->pairs, a->batch, (uint64_t)a->seed, a->loop, 1};
+    mtsi_signal_install();
     mtsi_maze_eval_result res;
     mtsi_maze_plans plans = {0};
     long n = a->pairs;
@@ -466,7 +468,8 @@ int mtsi_cmd_maze(int argc, char **argv)
         {"closed-loop", optional_argument, 0, O_LOOP}, {"plans-out", required_argument, 0, O_PLANS},
         {"json", no_argument, 0, O_JSON},             {"plans", required_argument, 0, O_PLANS_IN},
         {"data", required_argument, 0, O_DATA_IN},    {"count", required_argument, 0, O_COUNT},
-        {"cols", required_argument, 0, O_COLS},       {0, 0, 0, 0}};
+        {"cols", required_argument, 0, O_COLS},       {"batch", required_argument, 0, O_BATCH},
+        {0, 0, 0, 0}};
     maze_args a;
     memset(&a, 0, sizeof a);
     a.steps = 2000000;
@@ -474,6 +477,7 @@ int mtsi_cmd_maze(int argc, char **argv)
     a.seed = 1;
     a.count = 8;
     a.cols = 4;
+    a.batch = 64;
     int ch, idx;
     char optname[64];
     optind = 2;
@@ -517,6 +521,7 @@ int mtsi_cmd_maze(int argc, char **argv)
         case O_DATA_IN: a.data_in = optarg; break;
         case O_COUNT: rc = mtsi_parse_long_range(optname, optarg, 1, 64, &a.count); break;
         case O_COLS: rc = mtsi_parse_long_range(optname, optarg, 1, 16, &a.cols); break;
+        case O_BATCH: rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 20, &a.batch); break;
         }
         if (rc)
             return mtsi_cli_fail("maze");

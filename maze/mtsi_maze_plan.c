@@ -55,10 +55,9 @@ static void resample(const double *q, int nq, int i0, int i1, double *path)
     }
 }
 
-static int baseline_fn(void *ctx, int npin, const int *idx, const double *pin, double *path,
-                       mtsi_rng *rng)
+static int baseline_one(const mtsi_maze_baseline *b, int npin, const int *idx, const double *pin,
+                        double *path, mtsi_rng *rng)
 {
-    const mtsi_maze_baseline *b = ctx;
     double q[2 * 256];
     for (int i = 0; i <= idx[0]; i++) {
         path[i] = pin[0];
@@ -100,6 +99,17 @@ static int baseline_fn(void *ctx, int npin, const int *idx, const double *pin, d
     return MTSI_OK;
 }
 
+static int baseline_fn(void *ctx, long n, int npin, const int *idx, const double *pin,
+                       double *paths, mtsi_rng *rng)
+{
+    for (long i = 0; i < n; i++) {
+        int rc = baseline_one(ctx, npin, idx, pin + 2 * npin * i, paths + 2 * NP * i, rng);
+        if (rc)
+            return rc;
+    }
+    return MTSI_OK;
+}
+
 int mtsi_maze_sampler_baseline(mtsi_maze_sampler *s, mtsi_maze_baseline *ctx,
                                const mtsi_maze *m, const char *kind, double noise)
 {
@@ -129,39 +139,74 @@ static void keep_plan(mtsi_maze_plan_result *r, const double *path, int k)
     r->npts = MTSI_MAZE_SUB * k + 1;
 }
 
+int mtsi_maze_plan_batch(const mtsi_maze *m, const mtsi_maze_sampler *s, long n,
+                         const double *ends, mtsi_rng *rng, mtsi_maze_plan_result *r)
+{
+    double *pin = malloc((size_t)n * 4 * sizeof(double));
+    double *paths = malloc((size_t)n * 2 * NP * sizeof(double));
+    double *t = calloc((size_t)n, sizeof(double));
+    long *live = malloc((size_t)n * sizeof(long));
+    double buf[2 * MTSI_MAZE_MAXPLAN];
+    int rc = MTSI_OK;
+    if (!pin || !paths || !t || !live) {
+        rc = mtsi_error_set(MTSI_ENOMEM, "out of memory (%ld plans)", n);
+        goto out;
+    }
+    for (long i = 0; i < n; i++) {
+        r[i].k = r[i].k_clear = -1;
+        r[i].len = r[i].len_clear = r[i].time = r[i].time_clear = NAN;
+        r[i].ntry = 0;
+    }
+    for (int ik = 0; ik < MTSI_MAZE_NK; ik++) {
+        int k = mtsi_maze_k(ik), idx[2] = {0, k};
+        long nl = 0;
+        for (long i = 0; i < n; i++)
+            if (r[i].k < 0 || r[i].k_clear < 0) {
+                memcpy(pin + 4 * nl, ends + 4 * i, 4 * sizeof(double));
+                live[nl++] = i;
+            }
+        if (!nl)
+            break;
+        double t0 = mtsi_wtime();
+        rc = s->fn(s->ctx, nl, 2, idx, pin, paths, rng);
+        if (rc)
+            goto out;
+        double share = (mtsi_wtime() - t0) / (double)nl;
+        for (long j = 0; j < nl; j++) {
+            mtsi_maze_plan_result *q = r + live[j];
+            const double *path = paths + 2 * NP * j;
+            t[live[j]] += share;
+            q->ntry++;
+            mtsi_maze_reinterp(path, k, buf);
+            int np = MTSI_MAZE_SUB * k + 1;
+            int ok = q->k < 0 && mtsi_maze_polyline_valid(m, np, buf, 0);
+            if (q->k < 0 && (ok || ik == MTSI_MAZE_NK - 1))
+                keep_plan(q, path, k);
+            if (ok) {
+                q->k = k;
+                q->len = mtsi_maze_polyline_length(np, buf);
+                q->time = t[live[j]];
+            }
+            if (q->k_clear < 0 && mtsi_maze_polyline_valid(m, np, buf, MTSI_MAZE_RADIUS)) {
+                q->k_clear = k;
+                q->len_clear = mtsi_maze_polyline_length(np, buf);
+                q->time_clear = t[live[j]];
+            }
+        }
+    }
+    for (long i = 0; i < n; i++) /* the whole search when none was valid */
+        if (r[i].k < 0)
+            r[i].time = t[i];
+out:
+    free(pin), free(paths), free(t), free(live);
+    return rc;
+}
+
 int mtsi_maze_plan(const mtsi_maze *m, const mtsi_maze_sampler *s, const double *start,
                    const double *goal, mtsi_rng *rng, mtsi_maze_plan_result *r)
 {
-    double pin[4] = {start[0], start[1], goal[0], goal[1]}, path[2 * NP];
-    double buf[2 * MTSI_MAZE_MAXPLAN];
-    r->k = r->k_clear = -1;
-    r->len = r->len_clear = r->time = r->time_clear = NAN;
-    r->ntry = 0;
-    double t0 = mtsi_wtime();
-    for (int i = 0; i < MTSI_MAZE_NK && (r->k < 0 || r->k_clear < 0); i++) {
-        int k = mtsi_maze_k(i), idx[2] = {0, k};
-        int rc = s->fn(s->ctx, 2, idx, pin, path, rng);
-        if (rc)
-            return rc;
-        r->ntry++;
-        mtsi_maze_reinterp(path, k, buf);
-        int n = MTSI_MAZE_SUB * k + 1;
-        double now = mtsi_wtime() - t0;
-        if (r->k < 0 && (mtsi_maze_polyline_valid(m, n, buf, 0) || i == MTSI_MAZE_NK - 1)) {
-            keep_plan(r, path, k);
-            if (mtsi_maze_polyline_valid(m, n, buf, 0)) {
-                r->k = k;
-                r->len = mtsi_maze_polyline_length(n, buf);
-                r->time = now;
-            }
-        }
-        if (r->k_clear < 0 && mtsi_maze_polyline_valid(m, n, buf, MTSI_MAZE_RADIUS)) {
-            r->k_clear = k;
-            r->len_clear = mtsi_maze_polyline_length(n, buf);
-            r->time_clear = now;
-        }
-    }
-    return MTSI_OK;
+    const double ends[4] = {start[0], start[1], goal[0], goal[1]};
+    return mtsi_maze_plan_batch(m, s, 1, ends, rng, r);
 }
 
 int mtsi_maze_plan_pins(const mtsi_maze *m, const mtsi_maze_sampler *s, int npin,
@@ -177,7 +222,7 @@ int mtsi_maze_plan_pins(const mtsi_maze *m, const mtsi_maze_sampler *s, int npin
                                   NP - 1, idx[j], idx[j - 1]);
     double path[2 * NP];
     double t0 = mtsi_wtime();
-    int rc = s->fn(s->ctx, npin, idx, pin, path, rng);
+    int rc = s->fn(s->ctx, 1, npin, idx, pin, path, rng);
     if (rc)
         return rc;
     int k = idx[npin - 1];
@@ -253,93 +298,117 @@ static int kslot(int k)
     return MTSI_MAZE_NK;
 }
 
+/* A generator per pair and per batch in O(1): seeded with a 64-bit mix
+ * (splitmix64's finaliser) of the seed, the purpose and the index (stream
+ * i of a seed costs i jumps: quadratic over 10,000 pairs). */
+static void seed_indexed(mtsi_rng *r, uint64_t seed, uint64_t purpose, uint64_t i)
+{
+    uint64_t z = seed ^ (purpose * 0xbf58476d1ce4e5b9ULL) ^ ((i + 1) * 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    mtsi_rng_seed(r, z ^ (z >> 31), 0);
+}
+
+/* Pair i (SPEC 8): two distinct random free cells, each at its integer
+ * position + U(-0.1, 0.1) per axis. */
+static void draw_pair(const mtsi_maze *m, uint64_t seed, long i, double *e)
+{
+    mtsi_rng rng;
+    seed_indexed(&rng, seed, 1, (uint64_t)i);
+    int nf = mtsi_maze_nfree(m), c[2], w, h;
+    c[0] = (int)mtsi_rng_below(&rng, (uint64_t)nf);
+    do
+        c[1] = (int)mtsi_rng_below(&rng, (uint64_t)nf);
+    while (c[1] == c[0]);
+    for (int j = 0; j < 2; j++) {
+        mtsi_maze_free_cell(m, c[j], &w, &h);
+        e[2 * j] = w + (2 * mtsi_rng_uniform(&rng) - 1) * 0.1;
+        e[2 * j + 1] = h + (2 * mtsi_rng_uniform(&rng) - 1) * 0.1;
+    }
+}
+
 int mtsi_maze_eval(const mtsi_maze *m, const mtsi_maze_sampler *s, const mtsi_maze_eval_opts *o,
                    mtsi_maze_eval_result *res, mtsi_maze_plans *plans)
 {
     memset(res, 0, sizeof *res);
-    long N = o->pairs;
+    const long N = o->pairs, B = o->batch < 1 ? 1 : o->batch;
     double *ratio = malloc((size_t)N * sizeof(double)), *ratio_c = malloc((size_t)N * sizeof(double));
-    double *times = malloc((size_t)N * sizeof(double));
-    mtsi_maze_plan_result *r = malloc(sizeof *r);
-    if (!ratio || !ratio_c || !times || !r) {
-        free(ratio), free(ratio_c), free(times), free(r);
+    double *times = malloc((size_t)N * sizeof(double)), *ends = malloc((size_t)B * 4 * sizeof(double));
+    mtsi_maze_plan_result *r = malloc((size_t)B * sizeof *r);
+    if (!ratio || !ratio_c || !times || !ends || !r) {
+        free(ratio), free(ratio_c), free(times), free(ends), free(r);
         return mtsi_error_set(MTSI_ENOMEM, "out of memory (%ld pairs)", N);
     }
     mtsi_progress *pg = o->progress ? mtsi_progress_new("plans", N) : NULL;
     int rc = MTSI_OK;
     double sshort = 0;
     res->pairs = N;
-    for (long i = 0; i < N && !rc; i++) {
+    for (long i0 = 0; i0 < N && !rc; i0 += B) {
+        long nb = N - i0 < B ? N - i0 : B;
+        for (long j = 0; j < nb; j++)
+            draw_pair(m, o->seed, i0 + j, ends + 4 * j);
         mtsi_rng rng;
-        mtsi_rng_seed(&rng, o->seed, (uint64_t)i);
-        int nf = mtsi_maze_nfree(m);
-        int c0 = (int)mtsi_rng_below(&rng, (uint64_t)nf), c1;
-        do
-            c1 = (int)mtsi_rng_below(&rng, (uint64_t)nf);
-        while (c1 == c0);
-        double a[2], b[2];
-        int w, h;
-        mtsi_maze_free_cell(m, c0, &w, &h);
-        a[0] = w + (2 * mtsi_rng_uniform(&rng) - 1) * 0.1;
-        a[1] = h + (2 * mtsi_rng_uniform(&rng) - 1) * 0.1;
-        mtsi_maze_free_cell(m, c1, &w, &h);
-        b[0] = w + (2 * mtsi_rng_uniform(&rng) - 1) * 0.1;
-        b[1] = h + (2 * mtsi_rng_uniform(&rng) - 1) * 0.1;
-        double shortest = mtsi_maze_shortest(m, a, b, 0, NULL, 0, NULL);
-        sshort += shortest;
-        rc = mtsi_maze_plan(m, s, a, b, &rng, r);
+        seed_indexed(&rng, o->seed, 2, (uint64_t)(i0 / B));
+        rc = mtsi_maze_plan_batch(m, s, nb, ends, &rng, r);
         if (rc)
             break;
-        res->khist[r->k < 0 ? MTSI_MAZE_NK : kslot(r->k)]++;
-        res->khist_clear[r->k_clear < 0 ? MTSI_MAZE_NK : kslot(r->k_clear)]++;
-        if (r->k >= 0) {
-            res->valid++;
-            ratio[res->nratio++] = r->len / shortest;
-            times[res->valid - 1] = r->time;
-            if (o->loop_steps > 0) {
-                res->loop_n++;
-                double q[2 * NP];
-                for (int j = 0; j <= r->k; j++) {
-                    q[2 * j] = r->path[j];
-                    q[2 * j + 1] = r->path[NP + j];
+        for (long j = 0; j < nb; j++) {
+            const mtsi_maze_plan_result *q = r + j;
+            long i = i0 + j;
+            double shortest = mtsi_maze_shortest(m, ends + 4 * j, ends + 4 * j + 2, 0, NULL, 0, NULL);
+            sshort += shortest;
+            times[i] = q->time;
+            res->khist[q->k < 0 ? MTSI_MAZE_NK : kslot(q->k)]++;
+            res->khist_clear[q->k_clear < 0 ? MTSI_MAZE_NK : kslot(q->k_clear)]++;
+            if (q->k >= 0) {
+                res->valid++;
+                ratio[res->nratio++] = q->len / shortest;
+                if (o->loop_steps > 0) { /* the kept points 0..k as waypoints */
+                    double w[2 * NP];
+                    for (int t = 0; t <= q->k; t++) {
+                        w[2 * t] = q->path[t];
+                        w[2 * t + 1] = q->path[NP + t];
+                    }
+                    res->loop_n++;
+                    if (mtsi_maze_track(m, q->k + 1, w, o->loop_steps) >= 0)
+                        res->loop_reached++;
                 }
-                if (mtsi_maze_track(m, r->k + 1, q, o->loop_steps) >= 0)
-                    res->loop_reached++;
             }
-        }
-        if (r->k_clear >= 0) {
-            res->valid_clear++;
-            ratio_c[res->nratio_clear++] = r->len_clear / shortest;
-        }
-        if (plans) {
-            memcpy(plans->ends + 4 * i, a, sizeof a);
-            memcpy(plans->ends + 4 * i + 2, b, sizeof b);
-            plans->k[i] = r->k;
-            plans->k_clear[i] = r->k_clear;
-            memcpy(plans->paths + (size_t)i * 2 * NP, r->path, sizeof r->path);
+            if (q->k_clear >= 0) {
+                res->valid_clear++;
+                ratio_c[res->nratio_clear++] = q->len_clear / shortest;
+            }
+            if (plans) {
+                memcpy(plans->ends + 4 * i, ends + 4 * j, 4 * sizeof(double));
+                plans->k[i] = q->k;
+                plans->k_clear[i] = q->k_clear;
+                memcpy(plans->paths + (size_t)i * 2 * NP, q->path, sizeof q->path);
+            }
         }
         if (pg) {
             char extra[96];
-            snprintf(extra, sizeof extra, "valid %ld/%ld", res->valid, i + 1);
-            mtsi_progress_update(pg, i + 1, extra);
+            snprintf(extra, sizeof extra, "valid %ld/%ld", res->valid, i0 + nb);
+            mtsi_progress_update(pg, i0 + nb, extra);
         }
+        if (!rc && i0 + nb < N && mtsi_signal_pending())
+            rc = mtsi_error_set(MTSI_EINTR, "interrupted after %ld of %ld pairs", i0 + nb, N);
     }
     if (!rc) {
         qsort(ratio, (size_t)res->nratio, sizeof(double), cmp_double);
         qsort(ratio_c, (size_t)res->nratio_clear, sizeof(double), cmp_double);
-        qsort(times, (size_t)res->valid, sizeof(double), cmp_double);
+        qsort(times, (size_t)N, sizeof(double), cmp_double);
         res->ratio_mean = mean(ratio, res->nratio);
         res->ratio_p95 = quantile(ratio, res->nratio, 0.95);
         res->ratio_max = res->nratio ? ratio[res->nratio - 1] : NAN;
         res->ratio_clear_mean = mean(ratio_c, res->nratio_clear);
         res->ratio_clear_p95 = quantile(ratio_c, res->nratio_clear, 0.95);
-        res->time_median = quantile(times, res->valid, 0.5);
-        res->time_mean = mean(times, res->valid);
-        res->time_p95 = quantile(times, res->valid, 0.95);
+        res->time_median = quantile(times, N, 0.5);
+        res->time_mean = mean(times, N);
+        res->time_p95 = quantile(times, N, 0.95);
         res->shortest_mean = N ? sshort / (double)N : NAN;
     }
     mtsi_progress_free(pg);
-    free(ratio), free(ratio_c), free(times), free(r);
+    free(ratio), free(ratio_c), free(times), free(ends), free(r);
     return rc;
 }
 
@@ -366,6 +435,7 @@ int mtsi_maze_eval_json(FILE *f, const mtsi_maze *m, const mtsi_maze_sampler *s,
     mtsi_json_set(doc, "maze", mtsi_json_str(mtsi_maze_name(m)), &rc);
     mtsi_json_set(doc, "planner", mtsi_json_str(s->name), &rc);
     mtsi_json_set(doc, "pairs", json_integer(r->pairs), &rc);
+    mtsi_json_set(doc, "batch", json_integer(o->batch < 1 ? 1 : o->batch), &rc);
     mtsi_json_set(doc, "seed", json_integer((json_int_t)o->seed), &rc);
     mtsi_json_set(v, "count", json_integer(r->valid), &rc);
     mtsi_json_set(v, "fraction", mtsi_json_num(r->valid / N), &rc);

@@ -20,11 +20,13 @@
 /* The goal indices searched, in order: 5, 10, ..., 45, 49. */
 int mtsi_maze_k(int i);
 
-/* Fills path (channel-major [2][MTSI_MAZE_NPTS]: x then y, raw observation
- * coordinates) given npin pinned indices idx (increasing) and their points
- * pin (interleaved); the path must hold pinned points exactly. */
-typedef int (*mtsi_maze_sampler_fn)(void *ctx, int npin, const int *idx, const double *pin,
-                                    double *path, mtsi_rng *rng);
+/* Fills n paths (channel-major [n][2][MTSI_MAZE_NPTS]: x then y, raw
+ * observation coordinates) given the npin pinned indices idx (increasing,
+ * the same for all n) and their points pin ([n][npin][2]); every path must
+ * hold its pinned points exactly. A batch lets a neural drift evaluate
+ * many plans per network call. */
+typedef int (*mtsi_maze_sampler_fn)(void *ctx, long n, int npin, const int *idx,
+                                    const double *pin, double *paths, mtsi_rng *rng);
 
 typedef struct {
     mtsi_maze_sampler_fn fn;
@@ -65,6 +67,12 @@ typedef struct {
  * samples; the plain search decides the reported plan). */
 int mtsi_maze_plan(const mtsi_maze *m, const mtsi_maze_sampler *s, const double *start,
                    const double *goal, mtsi_rng *rng, mtsi_maze_plan_result *r);
+/* The same for n pairs at once (ends [n][4]: start x, y, goal x, y): each
+ * round of the k search samples the pairs still unresolved in one batch;
+ * a pair's time is its share (1 / batch size) of each round it took part
+ * in. */
+int mtsi_maze_plan_batch(const mtsi_maze *m, const mtsi_maze_sampler *s, long n,
+                         const double *ends, mtsi_rng *rng, mtsi_maze_plan_result *r);
 
 /* Plan through pinned points (idx[0] = 0 the start, idx[npin-1] the goal):
  * one sample, kept up to the last pin and re-interpolated. r->k is the last
@@ -82,11 +90,13 @@ int mtsi_maze_plan_pins(const mtsi_maze *m, const mtsi_maze_sampler *s, int npin
 long mtsi_maze_track(const mtsi_maze *m, long n, const double *pts, long max_steps);
 
 /* Evaluation over random pairs (SPEC 8: two distinct random free cells,
- * each at its integer position + U(-0.1, 0.1) per axis), pair i drawing
- * from stream i of seed (the result does not depend on how pairs are
- * split). */
+ * each at its integer position + U(-0.1, 0.1) per axis): pair i is drawn
+ * from its own generator (seeded from seed and i), so the pairs do not
+ * depend on the batch; the sampler of batch j has its own generator too
+ * (seeded from seed and j: its plans depend on the batch size). */
 typedef struct {
     long pairs;
+    long batch;        /* pairs planned together (>= 1) */
     uint64_t seed;
     long loop_steps;   /* closed loop within this many steps (0: skip) */
     int progress;      /* show a progress line */
