@@ -9,6 +9,7 @@
 #include "mtsi_json.h"
 #include "mtsi_maze.h"
 #include "mtsi_maze_data.h"
+#include "mtsi_maze_drift.h"
 #include "mtsi_maze_fig.h"
 #include "mtsi_maze_plan.h"
 #include "mtsi_plot.h"
@@ -45,7 +46,10 @@ static const char usage_text[] =
     "  --via X,Y@I points pinned at index I, one sample through all pins\n"
     "  eval: N random pairs (two distinct free cells + U(-0.1, 0.1)): valid\n"
     "  fractions, k histogram, length / exact shortest, time per plan (JSON)\n"
-    "  --planner P        straight | shortest (baselines and test doubles)\n"
+    "  --planner P        straight | shortest (baselines and test doubles) |\n"
+    "                     gaussian (inpainting with the exact drift of a dense\n"
+    "                     Gaussian fitted to the windows of --data D.h5)\n"
+    "  --eps E, --sde-steps N  the inpainting SDE (default 0.7, 80; eps 0: ODE)\n"
     "  --noise SD         N(0, SD^2) added to the planner's free points\n"
     "  --closed-loop[=T]  drive the ball along each valid plan (T steps, 800)\n"
     "  --plans-out F.h5   the plans of eval (starts, goals, k, raw paths)\n"
@@ -57,7 +61,7 @@ static const char usage_text[] =
 
 enum { O_MAZE = 256, O_OUT, O_FORCE, O_STEPS, O_WINDOWS, O_SEED, O_NOISY, O_FROM, O_TO,
        O_CLEAR, O_VIA, O_PLANNER, O_NOISE, O_PAIRS, O_LOOP, O_PLANS, O_JSON, O_PLANS_IN,
-       O_DATA_IN, O_COUNT, O_COLS, O_BATCH, O_NOPT };
+       O_DATA_IN, O_COUNT, O_COLS, O_BATCH, O_EPS, O_SDE_STEPS, O_NOPT };
 
 /* Options each action accepts (bit per option). */
 #define B(o) (1UL << ((o) - O_MAZE))
@@ -69,9 +73,10 @@ static const struct {
                  B(O_NOISY) | B(O_JSON)},
     {"shortest", B(O_MAZE) | B(O_FROM) | B(O_TO) | B(O_CLEAR)},
     {"valid", B(O_MAZE)},
-    {"plan", B(O_MAZE) | B(O_FROM) | B(O_TO) | B(O_VIA) | B(O_PLANNER) | B(O_NOISE) | B(O_SEED)},
+    {"plan", B(O_MAZE) | B(O_FROM) | B(O_TO) | B(O_VIA) | B(O_PLANNER) | B(O_NOISE) | B(O_SEED) |
+                 B(O_DATA_IN) | B(O_EPS) | B(O_SDE_STEPS)},
     {"eval", B(O_MAZE) | B(O_PAIRS) | B(O_PLANNER) | B(O_NOISE) | B(O_SEED) | B(O_LOOP) |
-                 B(O_PLANS) | B(O_FORCE) | B(O_BATCH)},
+                 B(O_PLANS) | B(O_FORCE) | B(O_BATCH) | B(O_DATA_IN) | B(O_EPS) | B(O_SDE_STEPS)},
     {"figure", B(O_MAZE) | B(O_PLANS_IN) | B(O_DATA_IN) | B(O_COUNT) | B(O_COLS) | B(O_OUT) |
                    B(O_FORCE)},
 };
@@ -80,8 +85,8 @@ static const struct {
 
 typedef struct {
     const char *maze, *out, *planner, *plans_out, *plans_in, *data_in;
-    long steps, windows, seed, pairs, loop, count, cols, batch;
-    double clear, noise;
+    long steps, windows, seed, pairs, loop, count, cols, batch, sde_steps;
+    double clear, noise, eps;
     double from[2], to[2];
     int has_from, has_to, force, noisy, json, nvia;
     double via[2 * MAXVIA];
@@ -238,18 +243,70 @@ static int run_valid(mtsi_maze *m, int n, char **words)
     return emit(doc, jrc);
 }
 
-/* The path source of plan and eval. */
+/* The path source of plan and eval: a baseline, or inpainting with a
+ * drift (the dense Gaussian of a data file's windows). */
 typedef struct {
     mtsi_maze_sampler s;
     mtsi_maze_baseline base;
+    mtsi_maze_drift_planner dp;
 } planner;
+
+static int open_gaussian(const maze_args *a, planner *p)
+{
+    if (!a->data_in)
+        return mtsi_error_set(MTSI_EINVAL, "--planner gaussian needs --data D.h5 (maze data)");
+    if (mtsi_in_check(a->data_in))
+        return mtsi_error_code();
+    char what[600];
+    snprintf(what, sizeof what, "'%s'", a->data_in);
+    hid_t f = mtsi_h5_open(a->data_in);
+    if (f < 0)
+        return MTSI_EINVAL;
+    hsize_t d[3];
+    int rc = MTSI_OK;
+    double *paths = NULL;
+    if (mtsi_h5_shape(f, "configs", d, 3, what) != 3 || d[1] != 2 || d[2] != MTSI_MAZE_NPTS ||
+        d[0] < 2)
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: no /configs [N >= 2, 2, 50] of maze paths",
+                            a->data_in);
+    if (!rc) {
+        paths = malloc((size_t)d[0] * 2 * MTSI_MAZE_NPTS * sizeof(double));
+        rc = paths ? mtsi_h5_read_double(f, "configs", paths, (size_t)d[0] * 2 * MTSI_MAZE_NPTS,
+                                         what)
+                   : mtsi_error_set(MTSI_ENOMEM, "out of memory");
+    }
+    H5Fclose(f);
+    if (!rc) {
+        p->dp.d = mtsi_maze_drift_gaussian((long)d[0], paths, p->dp.mean, p->dp.sd);
+        if (!p->dp.d)
+            rc = mtsi_error_code() ? mtsi_error_code() : MTSI_ENOMEM;
+    }
+    free(paths);
+    return rc;
+}
 
 static int open_planner(mtsi_maze *m, const maze_args *a, planner *p)
 {
+    memset(p, 0, sizeof *p);
     if (!a->planner)
-        return mtsi_error_set(MTSI_EINVAL, "--planner P is required (straight or shortest)");
-    return mtsi_maze_sampler_baseline(&p->s, &p->base, m, a->planner, a->noise);
+        return mtsi_error_set(MTSI_EINVAL,
+                              "--planner P is required (straight, shortest or gaussian)");
+    if (strcmp(a->planner, "gaussian")) {
+        if (a->data_in)
+            return mtsi_error_set(MTSI_EINVAL, "--data is for --planner gaussian");
+        return mtsi_maze_sampler_baseline(&p->s, &p->base, m, a->planner, a->noise);
+    }
+    if (a->noise > 0)
+        return mtsi_error_set(MTSI_EINVAL, "--noise is for the baselines; the SDE has --eps");
+    int rc = open_gaussian(a, p);
+    if (rc)
+        return rc;
+    p->dp.eps = a->eps;
+    p->dp.steps = a->sde_steps;
+    return mtsi_maze_sampler_drift(&p->s, &p->dp);
 }
+
+static void close_planner(planner *p) { mtsi_drift_free(p->dp.d); }
 
 static int run_plan(mtsi_maze *m, const maze_args *a)
 {
@@ -267,13 +324,17 @@ static int run_plan(mtsi_maze *m, const maze_args *a)
                                         a->via_idx[i], a->via_idx[i - 1]);
     }
     planner pl;
-    if (open_planner(m, a, &pl))
+    if (open_planner(m, a, &pl)) {
+        close_planner(&pl);
         return mtsi_cli_fail("maze");
+    }
     mtsi_rng rng;
     mtsi_rng_seed(&rng, (uint64_t)a->seed, 0);
     mtsi_maze_plan_result *r = malloc(sizeof *r);
-    if (!r)
+    if (!r) {
+        close_planner(&pl);
         return mtsi_cli_usage_error("maze", "out of memory");
+    }
     int rc;
     if (a->nvia) {
         int idx[MAXVIA + 2], n = 0;
@@ -291,6 +352,7 @@ static int run_plan(mtsi_maze *m, const maze_args *a)
     }
     if (rc) {
         free(r);
+        close_planner(&pl);
         return mtsi_cli_fail("maze");
     }
     double shortest = mtsi_maze_shortest(m, a->from, a->to, 0, NULL, 0, NULL);
@@ -308,6 +370,7 @@ static int run_plan(mtsi_maze *m, const maze_args *a)
     mtsi_json_set(doc, "seconds", mtsi_json_num(r->time), &jrc);
     mtsi_json_set(doc, "points", json_points(r->npts, r->pts, &jrc), &jrc);
     free(r);
+    close_planner(&pl);
     return emit(doc, jrc);
 }
 
@@ -340,8 +403,10 @@ static int run_eval(mtsi_maze *m, const maze_args *a, int argc, char **argv)
     if (a->plans_out && mtsi_out_check(a->plans_out, a->force))
         return mtsi_cli_fail("maze");
     planner pl;
-    if (open_planner(m, a, &pl))
+    if (open_planner(m, a, &pl)) {
+        close_planner(&pl);
         return mtsi_cli_fail("maze");
+    }
     mtsi_maze_eval_opts o = {a->pairs, a->batch, (uint64_t)a->seed, a->loop, 1};
     mtsi_signal_install();
     mtsi_maze_eval_result res;
@@ -367,9 +432,10 @@ static int run_eval(mtsi_maze *m, const maze_args *a, int argc, char **argv)
         free(cl);
     }
     free(plans.ends), free(plans.k), free(plans.k_clear), free(plans.paths);
-    if (rc)
-        return mtsi_cli_fail("maze");
-    return mtsi_maze_eval_json(stdout, m, &pl.s, &o, &res) ? mtsi_cli_fail("maze") : 0;
+    if (!rc)
+        rc = mtsi_maze_eval_json(stdout, m, &pl.s, &o, &res);
+    close_planner(&pl);
+    return rc ? mtsi_cli_fail("maze") : 0;
 }
 
 /* Reads dataset name of file f as n longs / doubles, checking its size. */
@@ -469,6 +535,7 @@ int mtsi_cmd_maze(int argc, char **argv)
         {"json", no_argument, 0, O_JSON},             {"plans", required_argument, 0, O_PLANS_IN},
         {"data", required_argument, 0, O_DATA_IN},    {"count", required_argument, 0, O_COUNT},
         {"cols", required_argument, 0, O_COLS},       {"batch", required_argument, 0, O_BATCH},
+        {"eps", required_argument, 0, O_EPS},         {"sde-steps", required_argument, 0, O_SDE_STEPS},
         {0, 0, 0, 0}};
     maze_args a;
     memset(&a, 0, sizeof a);
@@ -478,6 +545,8 @@ int mtsi_cmd_maze(int argc, char **argv)
     a.count = 8;
     a.cols = 4;
     a.batch = 64;
+    a.eps = 0.7;
+    a.sde_steps = 80;
     int ch, idx;
     char optname[64];
     optind = 2;
@@ -522,6 +591,8 @@ int mtsi_cmd_maze(int argc, char **argv)
         case O_COUNT: rc = mtsi_parse_long_range(optname, optarg, 1, 64, &a.count); break;
         case O_COLS: rc = mtsi_parse_long_range(optname, optarg, 1, 16, &a.cols); break;
         case O_BATCH: rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 20, &a.batch); break;
+        case O_EPS: rc = mtsi_parse_finite(optname, optarg, &a.eps); break;
+        case O_SDE_STEPS: rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 20, &a.sde_steps); break;
         }
         if (rc)
             return mtsi_cli_fail("maze");

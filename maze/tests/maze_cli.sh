@@ -86,6 +86,23 @@ sed 's/"time_per_plan_s".*//' e.json >e1.txt
 sed 's/"time_per_plan_s".*//' e2.json >e2.txt
 cmp -s e1.txt e2.txt && ok || bad "eval not reproducible"
 
+# inpainting with the Gaussian of a.h5's windows
+"$MTSI" maze plan --maze medium --from 1,1 --to 2,1 --planner gaussian --data a.h5 \
+    --sde-steps 20 >g.json || bad "plan gaussian"
+grep -q '"planner": "gaussian-paths' g.json && ok || bad "plan gaussian: $(cat g.json)"
+"$MTSI" maze eval --maze medium --pairs 6 --batch 4 --planner gaussian --data a.h5 \
+    --sde-steps 10 >g.json || bad "eval gaussian"
+grep -q '"pairs": 6, "batch": 4' g.json || grep -q '"batch": 4' g.json && ok ||
+    bad "eval gaussian: $(cat g.json)"
+expect_refusal "gaussian without data" "$MTSI" maze plan --maze medium --from 1,1 --to 2,1 \
+    --planner gaussian
+expect_refusal "gaussian on plans" "$MTSI" maze plan --maze medium --from 1,1 --to 2,1 \
+    --planner gaussian --data pl.h5
+expect_refusal "data with a baseline" "$MTSI" maze plan --maze medium --from 1,1 --to 2,1 \
+    --planner straight --data a.h5
+expect_refusal "negative eps" "$MTSI" maze plan --maze medium --from 1,1 --to 2,1 \
+    --planner gaussian --data a.h5 --eps -1
+
 # figures
 "$MTSI" maze figure --plans pl.h5 --count 4 --cols 2 --out plans.png || bad "figure plans"
 "$MTSI" maze figure --data a.h5 --out cov.svg || bad "figure coverage"

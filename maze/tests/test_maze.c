@@ -5,6 +5,7 @@
 #include "config.h"
 #include "mtsi_err.h"
 #include "mtsi_maze.h"
+#include "mtsi_maze_drift.h"
 #include "mtsi_maze_plan.h"
 
 #include <check.h>
@@ -514,6 +515,78 @@ START_TEST(evaluation)
 }
 END_TEST
 
+/* The dense Gaussian drift against its closed forms: alpha = 1 everywhere
+ * gives b = x - mu (eta0 = x, eta1 = mu); alpha = 0 gives b = -x. Then
+ * inpainting with it: pins held exactly, reproducible, finite. */
+START_TEST(drift_planner)
+{
+    mtsi_maze *m = maze("medium");
+    const long steps = 30000, nw = 400;
+    double *pos = malloc((size_t)steps * 2 * sizeof(double));
+    double *paths = malloc((size_t)nw * 100 * sizeof(double));
+    mtsi_maze_gen *g = mtsi_maze_gen_new(m, 9, 0);
+    mtsi_maze_gen_run(g, steps, pos);
+    for (long i = 0; i < nw; i++)
+        for (int t = 0; t < 50; t++)
+            for (int c = 0; c < 2; c++)
+                paths[i * 100 + c * 50 + t] = pos[2 * (i * 70 + 6 * t) + c];
+    double mean[2], sd[2];
+    mtsi_drift *d = mtsi_maze_drift_gaussian(nw, paths, mean, sd);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_int_eq(mtsi_drift_sites(d), 100);
+    double al[100], x[100], b[100], mu[100], zero[100] = {0};
+    mtsi_rng r;
+    mtsi_rng_seed(&r, 2, 0);
+    for (int i = 0; i < 100; i++) {
+        al[i] = 1;
+        x[i] = mtsi_rng_normal(&r);
+    }
+    ck_assert_int_eq(mtsi_drift_eval(d, 1, al, zero, mu), MTSI_OK); /* b(1, 0) = -mu */
+    ck_assert_int_eq(mtsi_drift_eval(d, 1, al, x, b), MTSI_OK);
+    for (int i = 0; i < 100; i++)
+        ck_assert_double_eq_tol(b[i], x[i] + mu[i], 1e-12);
+    for (int i = 0; i < 100; i++)
+        al[i] = 0;
+    ck_assert_int_eq(mtsi_drift_eval(d, 1, al, x, b), MTSI_OK);
+    for (int i = 0; i < 100; i++)
+        ck_assert_double_eq_tol(b[i], -x[i], 1e-7);
+    /* the mean of the standardised windows is their mean: mu averages to 0 */
+    double smu = 0;
+    for (int i = 0; i < 50; i++)
+        smu += -mu[i];
+    ck_assert_double_eq_tol(smu / 50, 0, 1e-9);
+
+    mtsi_maze_drift_planner dp = {d, {mean[0], mean[1]}, {sd[0], sd[1]}, 0.7, 20};
+    mtsi_maze_sampler s;
+    ck_assert_int_eq(mtsi_maze_sampler_drift(&s, &dp), MTSI_OK);
+    mtsi_maze_plan_result *r1 = malloc(sizeof *r1), *r2 = malloc(sizeof *r2);
+    const int idx[3] = {0, 15, 30};
+    const double pin[6] = {1, 1, 2, 2, 3, 3};
+    mtsi_rng_seed(&r, 4, 0);
+    ck_assert_int_eq(mtsi_maze_plan_pins(m, &s, 3, idx, pin, &r, r1), MTSI_OK);
+    mtsi_rng_seed(&r, 4, 0);
+    ck_assert_int_eq(mtsi_maze_plan_pins(m, &s, 3, idx, pin, &r, r2), MTSI_OK);
+    ck_assert_mem_eq(r1->path, r2->path, sizeof r1->path);
+    for (int j = 0; j < 3; j++) {
+        ck_assert_double_eq(r1->path[idx[j]], pin[2 * j]);
+        ck_assert_double_eq(r1->path[50 + idx[j]], pin[2 * j + 1]);
+    }
+    ck_assert_int_eq(r1->npts, 6 * 30 + 1);
+    /* the search with it: k of a pair one cell apart */
+    const double a[2] = {1, 1}, bb[2] = {2, 1};
+    ck_assert_int_eq(mtsi_maze_plan(m, &s, a, bb, &r, r1), MTSI_OK);
+    ck_assert(r1->ntry >= 1 && r1->ntry <= 10);
+    /* a drift of the wrong size is refused */
+    dp.d = NULL;
+    ck_assert_int_eq(mtsi_maze_sampler_drift(&s, &dp), MTSI_EINVAL);
+    free(r1), free(r2);
+    mtsi_drift_free(d);
+    mtsi_maze_gen_free(g);
+    free(pos), free(paths);
+    mtsi_maze_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("maze");
@@ -533,6 +606,7 @@ int main(void)
     tcase_add_test(t, reinterp);
     tcase_add_test(t, planning_baselines);
     tcase_add_test(t, evaluation);
+    tcase_add_test(t, drift_planner);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
