@@ -73,11 +73,12 @@ int mtsi_maze_fig_plans(const mtsi_maze *m, const char *path, mtsi_plot_format f
             xs[j] = buf[2 * j];
             ys[j] = buf[2 * j + 1];
         }
-        mtsi_plot_ax_line(p, &a, xs, ys, np, valid ? 0x1f77b4 : 0xd62728, 2.5, 0);
+        const uint32_t col = valid ? 0x1f77b4 : 0xd62728;
+        mtsi_plot_ax_line(p, &a, xs, ys, np, col, 2.5, 0);
         for (int j = 1; j < kk; j++) /* the kept points: the waypoints */
             mtsi_plot_marker_at(p, mtsi_plot_axes_px(&a, raw[j]),
                                 mtsi_plot_axes_py(&a, raw[MTSI_MAZE_NPTS + j]), MTSI_PLOT_DISC, 7,
-                                0x1f77b4);
+                                col);
         const double *e = ends + 4 * i;
         mtsi_plot_marker_at(p, mtsi_plot_axes_px(&a, e[0]), mtsi_plot_axes_py(&a, e[1]),
                             MTSI_PLOT_DISC, 18, 0x2ca02c);
@@ -87,7 +88,7 @@ int mtsi_maze_fig_plans(const mtsi_maze *m, const char *path, mtsi_plot_format f
     const mtsi_plot_legend_entry leg[4] = {
         {"start", 0x2ca02c, MTSI_PLOT_KEY_MARKER, MTSI_PLOT_DISC},
         {"goal", 0xd62728, MTSI_PLOT_KEY_MARKER, MTSI_PLOT_SQUARE},
-        {"plan points 1..k-1", 0x1f77b4, MTSI_PLOT_KEY_MARKER, MTSI_PLOT_DISC},
+        {"plan points 1..k-1 (red: invalid)", 0x1f77b4, MTSI_PLOT_KEY_MARKER, MTSI_PLOT_DISC},
         {"points after k", 0xbbbbbb, MTSI_PLOT_KEY_MARKER, MTSI_PLOT_DISC},
     };
     double lx = left;
