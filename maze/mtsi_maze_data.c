@@ -1,6 +1,7 @@
 /* The maze training data set and its coverage (SPEC.md section 8). */
 #include "config.h"
 #include "mtsi_maze_data.h"
+#include "mtsi_maze_plan.h"
 
 #include "mtsi_cli.h"
 #include "mtsi_err.h"
@@ -12,18 +13,8 @@
 
 #define CHUNK 100000L
 
-/* int64 array attribute (grid, periodic of the data-shape convention). */
-static int attr_longs(hid_t loc, const char *name, const long *v, int n)
-{
-    hsize_t d = (hsize_t)n;
-    hid_t s = H5Screate_simple(1, &d, NULL);
-    hid_t a = H5Acreate2(loc, name, H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a < 0 || H5Awrite(a, H5T_NATIVE_LONG, v) < 0;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(s);
-    return rc ? mtsi_error_set(MTSI_EIO, "cannot write attribute '%s'", name) : MTSI_OK;
-}
+_Static_assert(MTSI_MAZE_WINDOW / MTSI_MAZE_STRIDE == MTSI_MAZE_NPTS,
+               "a window keeps the points of a path");
 
 static void bin_point(const mtsi_maze *m, const double *p, long *hist)
 {
@@ -135,7 +126,8 @@ int mtsi_maze_data_write(const mtsi_maze *m, const mtsi_maze_data_opts *o, const
     const hsize_t dc[3] = {(hsize_t)o->windows, 2, (hsize_t)np}, dn[1] = {(hsize_t)o->windows};
     const hsize_t dh[2] = {(hsize_t)nw * MTSI_MAZE_BINS, (hsize_t)nh * MTSI_MAZE_BINS};
     const hsize_t dcell[2] = {(hsize_t)nw, (hsize_t)nh};
-    const long grid = np, periodic = 0;
+    mtsi_shape shape;
+    mtsi_maze_path_shape(&shape);
     rc = mtsi_h5_write_double(f, "configs", 3, dc, cfg);
     if (!rc)
         rc = mtsi_h5_write_long(f, "offsets", 1, dn, offs);
@@ -150,13 +142,7 @@ int mtsi_maze_data_write(const mtsi_maze *m, const mtsi_maze_data_opts *o, const
     if (!rc)
         rc = mtsi_h5_attr_set_string(f, "kind", "data");
     if (!rc)
-        rc = mtsi_h5_attr_set_string(f, "data_kind", "path");
-    if (!rc)
-        rc = attr_longs(f, "grid", &grid, 1);
-    if (!rc)
-        rc = attr_longs(f, "periodic", &periodic, 1);
-    if (!rc)
-        rc = mtsi_h5_attr_set_long(f, "channels", 2);
+        rc = mtsi_shape_write_attrs(f, &shape);
     if (!rc)
         rc = mtsi_h5_attr_set_string(f, "maze", mtsi_maze_name(m));
     if (!rc)

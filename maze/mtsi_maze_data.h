@@ -15,7 +15,9 @@
  *   root attributes: kind "data", data_kind "path", grid [50], periodic
  *   [0], channels 2, maze, steps, window 300, stride 6, seed, noisy (0/1),
  *   noise_sd, targets_reached, contacts, min_wall_dist, bins_per_unit,
- *   mtsi_version, command_line. */
+ *   mtsi_version, command_line (the shape attributes by
+ *   mtsi_shape_write_attrs of mtsi_maze_path_shape: the file is training
+ *   data for mtsi train and mtsi fit-gaussian). */
 #ifndef MTSI_MAZE_DATA_H
 #define MTSI_MAZE_DATA_H
 

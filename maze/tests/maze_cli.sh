@@ -33,6 +33,13 @@ if command -v h5dump >/dev/null 2>&1; then
     cmp -s ca.txt cc.txt && bad "different seed and noise, same data" || ok
 fi
 
+# the data file carries the path shape: the interpolant commands read it
+"$MTSI" fit-gaussian a.h5 --out ag.h5 >fg.txt 2>&1 &&
+    grep -q '50 zero-boundary grid, 2 channels (path), 100 values' fg.txt && ok ||
+    bad "fit-gaussian on maze data: $(cat fg.txt)"
+expect_refusal "stats on paths" "$MTSI" stats a.h5
+grep -q "data_kind 'path'" "$T/err" && ok || bad "stats message: $(cat "$T/err")"
+
 # refusals
 expect_refusal "existing output" "$MTSI" maze data --maze medium --steps 1000 --out a.h5
 expect_refusal "unknown maze" "$MTSI" maze data --maze tiny --steps 1000 --out never.h5
