@@ -1,5 +1,6 @@
 /* Figures on cairo: see mtsi_plot.h. */
 #include "mtsi_plot.h"
+#include "mtsi_out.h"
 #include "mtsi_err.h"
 
 #include <cairo-pdf.h>
@@ -126,9 +127,17 @@ int mtsi_plot_finish(mtsi_plot *p)
         st = cairo_surface_status(p->surf);
     }
     int rc = MTSI_OK;
-    if (st != CAIRO_STATUS_SUCCESS)
-        rc = mtsi_error_set(MTSI_EIO, "%s: cannot write the %s figure: %s", p->path,
-                            mtsi_plot_format_name(p->fmt), cairo_status_to_string(st));
+    if (st != CAIRO_STATUS_SUCCESS) {
+        /* name the user's file, not its temporary name; a failed write is
+         * reported by the output rule (a full disk says so) */
+        char ub[4096];
+        const char *user = mtsi_out_user_path(p->path, ub, sizeof ub);
+        if (st == CAIRO_STATUS_WRITE_ERROR)
+            rc = mtsi_out_write_error(user);
+        else
+            rc = mtsi_error_set(MTSI_EIO, "%s: cannot write the %s figure: %s", user,
+                                mtsi_plot_format_name(p->fmt), cairo_status_to_string(st));
+    }
     mtsi_plot_free(p);
     return rc;
 }

@@ -463,6 +463,10 @@ static int generate_point(const sweep_opts *so, const point *pt, mtsi_drift **dr
 {
     if (!*drift && mtsi_model_load(so->model, drift, mi))
         return mtsi_error_code() ? mtsi_error_code() : MTSI_EINVAL;
+    if (!mtsi_shape_is_lattice(&mi->shape, NULL, NULL))
+        return mtsi_error_set(MTSI_EINVAL,
+                              "--model '%s' is for %s data; a sweep samples phi4 lattices",
+                              so->model, mi->shape.kind);
     const long V = pt->p.V, n = so->gen_n;
     mtsi_reward rw = {pt->rh, pt->rA, NULL, NULL};
     mtsi_integrate_opts io;
@@ -535,7 +539,7 @@ static int generate_point(const sweep_opts *so, const point *pt, mtsi_drift **dr
             w |= mtsi_h5_attr_set_double(f, "reward_a", pt->rA);
             w |= mtsi_h5_attr_set_double(f, "max_abs_x_r", max_xr);
             if (H5Fclose(f) < 0 || w)
-                rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
+                rc = mtsi_out_write_error(out);
         }
         if (!rc)
             rc = mtsi_out_commit(tmp, out);
@@ -1043,8 +1047,8 @@ static int summarise(const sweep_opts *so, const point *pts, long npt, const int
             else
                 write_table(f, so, pts, npt, st, res, gst, gres, ps, gs, cr, ncr);
             if ((ferror(f) | fclose(f)) && !rc)
-                rc = mtsi_error_set(MTSI_EIO, "cannot write '%s'", tmp);
-            else
+                rc = mtsi_out_write_error(path);
+            if (!rc)
                 rc = mtsi_out_commit(tmp, path);
             if (rc)
                 unlink(tmp);
