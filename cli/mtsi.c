@@ -22,6 +22,8 @@ static const command commands[] = {
     {"sample", mtsi_cmd_sample, "generate, inpaint or fill in any order with a model's drift"},
     {"refine", mtsi_cmd_refine, "exact MCMC updates applied to every configuration (a corrector)"},
     {"sweep", mtsi_cmd_sweep, "MCMC over a grid of couplings, fields and L (MPI, SLURM arrays), Binder crossing"},
+    {"images", mtsi_cmd_images, "the MNIST task: import, masks, baselines, PSNR/SSIM, digit classifier"},
+    {"maze", mtsi_cmd_maze, "maze2d mazes: training paths, shortest paths, validity, planning"},
 };
 
 static void usage(FILE *out)

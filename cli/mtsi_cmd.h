@@ -14,6 +14,8 @@ int mtsi_cmd_fit_gaussian(int argc, char **argv);
 int mtsi_cmd_sample(int argc, char **argv);
 int mtsi_cmd_sweep(int argc, char **argv);
 int mtsi_cmd_refine(int argc, char **argv);
+int mtsi_cmd_images(int argc, char **argv);
+int mtsi_cmd_maze(int argc, char **argv);
 
 /* True if argv has -h or --help; commands print their usage then. */
 int mtsi_cmd_wants_help(int argc, char **argv);

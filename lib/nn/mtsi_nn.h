@@ -131,6 +131,12 @@ void mtsi_nn_opt_free(mtsi_nn_opt *o);
  * EMA. gnorm (may be NULL) receives the norm before clipping. A non-finite
  * gradient is refused (MTSI_EFAIL) and leaves the weights untouched. */
 int mtsi_nn_opt_step(mtsi_nn_opt *o, mtsi_nn_net *net, double *gnorm);
+/* The same for any flat parameter vector with its gradient and weight-decay
+ * mask (e.g. the classifier of mtsi_nn_clf.h). */
+mtsi_nn_opt *mtsi_nn_opt_new_params(const mtsi_nn_opt_config *c, const mtsi_nn_real *params,
+                                    long n);
+int mtsi_nn_opt_step_params(mtsi_nn_opt *o, mtsi_nn_real *params, const mtsi_nn_real *grads,
+                            const unsigned char *decay, long n, double *gnorm);
 /* Learning rate used at step s (0-based). */
 double mtsi_nn_opt_lr(const mtsi_nn_opt *o, long s);
 long mtsi_nn_opt_steps(const mtsi_nn_opt *o);

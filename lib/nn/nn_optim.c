@@ -79,7 +79,8 @@ int mtsi_nn_opt_config_check(const mtsi_nn_opt_config *c)
     return MTSI_OK;
 }
 
-mtsi_nn_opt *mtsi_nn_opt_new(const mtsi_nn_opt_config *c, const mtsi_nn_net *net)
+mtsi_nn_opt *mtsi_nn_opt_new_params(const mtsi_nn_opt_config *c, const mtsi_nn_real *params,
+                                    long n)
 {
     if (mtsi_nn_opt_config_check(c))
         return NULL;
@@ -87,7 +88,7 @@ mtsi_nn_opt *mtsi_nn_opt_new(const mtsi_nn_opt_config *c, const mtsi_nn_net *net
     if (!o)
         return NULL;
     o->c = *c;
-    o->n = mtsi_nn_net_nparam(net);
+    o->n = n;
     size_t bytes = (size_t)(o->n ? o->n : 1) * sizeof(nn_real);
     o->m = mtsi_aligned_alloc(bytes);
     o->v = mtsi_aligned_alloc(bytes);
@@ -98,8 +99,14 @@ mtsi_nn_opt *mtsi_nn_opt_new(const mtsi_nn_opt_config *c, const mtsi_nn_net *net
     }
     memset(o->m, 0, bytes);
     memset(o->v, 0, bytes);
-    memcpy(o->ema, mtsi_nn_net_params((mtsi_nn_net *)net), (size_t)o->n * sizeof(nn_real));
+    memcpy(o->ema, params, (size_t)o->n * sizeof(nn_real));
     return o;
+}
+
+mtsi_nn_opt *mtsi_nn_opt_new(const mtsi_nn_opt_config *c, const mtsi_nn_net *net)
+{
+    return mtsi_nn_opt_new_params(c, mtsi_nn_net_params((mtsi_nn_net *)net),
+                                  mtsi_nn_net_nparam(net));
 }
 
 void mtsi_nn_opt_free(mtsi_nn_opt *o)
@@ -138,13 +145,16 @@ double mtsi_nn_opt_lr(const mtsi_nn_opt *o, long s)
 
 int mtsi_nn_opt_step(mtsi_nn_opt *o, mtsi_nn_net *net, double *gnorm)
 {
-    if (mtsi_nn_net_nparam(net) != o->n)
+    return mtsi_nn_opt_step_params(o, mtsi_nn_net_params(net), mtsi_nn_net_grads(net),
+                                   mtsi_nn_net_decay_mask(net), mtsi_nn_net_nparam(net), gnorm);
+}
+
+int mtsi_nn_opt_step_params(mtsi_nn_opt *o, mtsi_nn_real *p, const mtsi_nn_real *g,
+                            const unsigned char *mask, long n, double *gnorm)
+{
+    if (n != o->n)
         return mtsi_error_set(MTSI_EINVAL, "optimiser: built for %ld parameters, network has %ld",
-                              o->n, mtsi_nn_net_nparam(net));
-    nn_real *p = mtsi_nn_net_params(net);
-    const nn_real *g = mtsi_nn_net_grads(net);
-    const unsigned char *mask = mtsi_nn_net_decay_mask(net);
-    long n = o->n;
+                              o->n, n);
     double ss = 0;
     for (long i = 0; i < n; i++)
         ss += (double)g[i] * g[i];
