@@ -365,7 +365,7 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
     /* rank 0 alone writes (and locks) the output */
     if (!resume && t->rank == 0 && (rc = mtsi_out_check(c->out, c->force)))
         return rc;
-    if (resume && (rc = mtsi_out_resume(c->out)))
+    if (resume && t->rank == 0 && (rc = mtsi_out_resume(c->out)))
         return rc;
     if (resume) {
         mtsi_train_cfg stored;
