@@ -16,7 +16,13 @@ OMPI_ALLOW_RUN_AS_ROOT=1
 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 MTSI_PROGRESS=${MTSI_PROGRESS:-0}
 export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM MTSI_PROGRESS
-MPI="$MPIRUN -np 2 --oversubscribe --bind-to none -x OMP_NUM_THREADS=1 -x MTSI_PROGRESS"
+# Sanitizer builds: OpenMPI's runtime keeps allocations past MPI_Finalize
+# (tests/lsan.supp names its libraries); the full unwinder lets those
+# suppressions see the stacks through the components it has unloaded.
+LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}fast_unwind_on_malloc=0"
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export LSAN_OPTIONS ASAN_OPTIONS
+MPI="$MPIRUN -np 2 --oversubscribe --bind-to none -x OMP_NUM_THREADS=1 -x MTSI_PROGRESS -x LSAN_OPTIONS -x ASAN_OPTIONS"
 cd "$T" || exit 1
 
 G="--m2 -4 --lambda 4.4:4.8:3 --L 4,6 --field 0,0.05 --sampler cluster --n 300 --therm 100 --thin 2 --chains 2"

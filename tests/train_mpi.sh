@@ -34,7 +34,13 @@ OMPI_ALLOW_RUN_AS_ROOT=1
 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 MTSI_PROGRESS=${MTSI_PROGRESS:-0}
 export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM MTSI_PROGRESS
-MPI="$MPIRUN -q -np 2 --oversubscribe --bind-to none -x OMP_NUM_THREADS=1 -x MTSI_PROGRESS"
+# Sanitizer builds: OpenMPI's runtime keeps allocations past MPI_Finalize
+# (tests/lsan.supp names its libraries); the full unwinder lets those
+# suppressions see the stacks through the components it has unloaded.
+LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}fast_unwind_on_malloc=0"
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export LSAN_OPTIONS ASAN_OPTIONS
+MPI="$MPIRUN -q -np 2 --oversubscribe --bind-to none -x OMP_NUM_THREADS=1 -x MTSI_PROGRESS -x LSAN_OPTIONS -x ASAN_OPTIONS"
 cd "$T" || exit 1
 
 "$MTSI" mcmc --m2 -4 --lambda 4.6 --L 4 --sampler cluster --n 200 --therm 100 --thin 2 \
