@@ -12,6 +12,7 @@
 #include "mtsi_maze_drift.h"
 #include "mtsi_maze_fig.h"
 #include "mtsi_maze_plan.h"
+#include "mtsi_model.h"
 #include "mtsi_plot.h"
 
 #include <getopt.h>
@@ -25,8 +26,9 @@ static const char usage_text[] =
     "usage: mtsi maze data     --maze M --out F.h5 [--steps S] [--windows N] [--seed S] [--noisy]\n"
     "       mtsi maze shortest --maze M --from X,Y --to X,Y [--clearance C]\n"
     "       mtsi maze valid    --maze M X,Y X,Y [X,Y ...]\n"
-    "       mtsi maze plan     --maze M --from X,Y --to X,Y [--via X,Y@I ...] --planner P\n"
-    "       mtsi maze eval     --maze M --pairs N --planner P [--closed-loop] [--plans-out F.h5]\n"
+    "       mtsi maze plan     --maze M --from X,Y --to X,Y [--via X,Y@I ...] (--planner P | --model M.h5)\n"
+    "       mtsi maze eval     --maze M --pairs N (--planner P | --model M.h5) [--closed-loop]\n"
+    "                          [--plans-out F.h5]\n"
     "       mtsi maze figure   (--plans P.h5 [--count N] [--cols C] | --data D.h5) --out FIG\n"
     "\n"
     "The D4RL maze2d mazes in observation coordinates (wall cell (w, h) covers\n"
@@ -48,7 +50,12 @@ static const char usage_text[] =
     "  fractions, k histogram, length / exact shortest, time per plan (JSON)\n"
     "  --planner P        straight | shortest (baselines and test doubles) |\n"
     "                     gaussian (inpainting with the exact drift of a dense\n"
-    "                     Gaussian fitted to the windows of --data D.h5)\n"
+    "                     Gaussian fitted to the windows of --data D.h5) |\n"
+    "                     model (inpainting with the drift of --model M.h5)\n"
+    "  --model M.h5       a model of the path shape (50 points, 2 channels, zero\n"
+    "                     boundary): a network of mtsi train or a dense Gaussian\n"
+    "                     of mtsi fit-gaussian, with its recorded standardisation;\n"
+    "                     implies --planner model\n"
     "  --eps E, --sde-steps N  the inpainting SDE (default 0.7, 80; eps 0: ODE)\n"
     "  --noise SD         N(0, SD^2) added to the planner's free points\n"
     "  --closed-loop[=T]  drive the ball along each valid plan (T steps, 800)\n"
@@ -61,7 +68,7 @@ static const char usage_text[] =
 
 enum { O_MAZE = 256, O_OUT, O_FORCE, O_STEPS, O_WINDOWS, O_SEED, O_NOISY, O_FROM, O_TO,
        O_CLEAR, O_VIA, O_PLANNER, O_NOISE, O_PAIRS, O_LOOP, O_PLANS, O_JSON, O_PLANS_IN,
-       O_DATA_IN, O_COUNT, O_COLS, O_BATCH, O_EPS, O_SDE_STEPS, O_NOPT };
+       O_DATA_IN, O_COUNT, O_COLS, O_BATCH, O_EPS, O_SDE_STEPS, O_MODEL, O_NOPT };
 
 /* Options each action accepts (bit per option). */
 #define B(o) (1UL << ((o) - O_MAZE))
@@ -74,9 +81,10 @@ static const struct {
     {"shortest", B(O_MAZE) | B(O_FROM) | B(O_TO) | B(O_CLEAR)},
     {"valid", B(O_MAZE)},
     {"plan", B(O_MAZE) | B(O_FROM) | B(O_TO) | B(O_VIA) | B(O_PLANNER) | B(O_NOISE) | B(O_SEED) |
-                 B(O_DATA_IN) | B(O_EPS) | B(O_SDE_STEPS)},
+                 B(O_DATA_IN) | B(O_EPS) | B(O_SDE_STEPS) | B(O_MODEL)},
     {"eval", B(O_MAZE) | B(O_PAIRS) | B(O_PLANNER) | B(O_NOISE) | B(O_SEED) | B(O_LOOP) |
-                 B(O_PLANS) | B(O_FORCE) | B(O_BATCH) | B(O_DATA_IN) | B(O_EPS) | B(O_SDE_STEPS)},
+                 B(O_PLANS) | B(O_FORCE) | B(O_BATCH) | B(O_DATA_IN) | B(O_EPS) | B(O_SDE_STEPS) |
+                 B(O_MODEL)},
     {"figure", B(O_MAZE) | B(O_PLANS_IN) | B(O_DATA_IN) | B(O_COUNT) | B(O_COLS) | B(O_OUT) |
                    B(O_FORCE)},
 };
@@ -84,7 +92,7 @@ static const struct {
 #define MAXVIA 48
 
 typedef struct {
-    const char *maze, *out, *planner, *plans_out, *plans_in, *data_in;
+    const char *maze, *out, *planner, *plans_out, *plans_in, *data_in, *model;
     long steps, windows, seed, pairs, loop, count, cols, batch, sde_steps;
     double clear, noise, eps;
     double from[2], to[2];
@@ -244,7 +252,9 @@ static int run_valid(mtsi_maze *m, int n, char **words)
 }
 
 /* The path source of plan and eval: a baseline, or inpainting with a
- * drift (the dense Gaussian of a data file's windows). */
+ * drift (the dense Gaussian of a data file's windows, or a model file).
+ * Both drifts go through the one sampler of mtsi_maze_drift.h, which
+ * standardises with dp.mean and dp.sd. */
 typedef struct {
     mtsi_maze_sampler s;
     mtsi_maze_baseline base;
@@ -285,20 +295,58 @@ static int open_gaussian(const maze_args *a, planner *p)
     return rc;
 }
 
+/* A model file of the path shape as the drift, with the standardisation
+ * it records (none: the identity). */
+static int open_model(const maze_args *a, planner *p)
+{
+    if (!a->model)
+        return mtsi_error_set(MTSI_EINVAL, "--planner model needs --model M.h5");
+    if (a->data_in)
+        return mtsi_error_set(MTSI_EINVAL, "--data is for --planner gaussian, not with --model");
+    if (mtsi_in_check(a->model))
+        return mtsi_error_code();
+    mtsi_model_info info;
+    int rc = mtsi_model_load(a->model, &p->dp.d, &info);
+    if (rc)
+        return rc;
+    mtsi_shape want;
+    mtsi_maze_path_shape(&want);
+    if (!mtsi_shape_equal(&info.shape, &want)) {
+        char have[128], need[128];
+        mtsi_shape_format(&info.shape, have, sizeof have);
+        mtsi_shape_format(&want, need, sizeof need);
+        return mtsi_error_set(MTSI_EINVAL, "model '%s' is for a %s, a maze path is a %s",
+                              a->model, have, need);
+    }
+    for (int c = 0; c < 2; c++) {
+        p->dp.mean[c] = info.standardized ? info.std_shift[c] : 0;
+        p->dp.sd[c] = info.standardized ? info.std_scale[c] : 1;
+    }
+    return MTSI_OK;
+}
+
 static int open_planner(mtsi_maze *m, const maze_args *a, planner *p)
 {
     memset(p, 0, sizeof *p);
-    if (!a->planner)
-        return mtsi_error_set(MTSI_EINVAL,
-                              "--planner P is required (straight, shortest or gaussian)");
-    if (strcmp(a->planner, "gaussian")) {
+    const char *kind = a->planner ? a->planner : a->model ? "model" : NULL;
+    if (!kind)
+        return mtsi_error_set(MTSI_EINVAL, "--planner P or --model M.h5 is required (planners: "
+                                           "straight, shortest, gaussian or model)");
+    if (strcmp(kind, "straight") && strcmp(kind, "shortest") && strcmp(kind, "gaussian") &&
+        strcmp(kind, "model"))
+        return mtsi_error_set(MTSI_EINVAL, "unknown planner '%s' (expected straight, shortest, "
+                                           "gaussian or model)", kind);
+    int model = !strcmp(kind, "model");
+    if (a->model && !model)
+        return mtsi_error_set(MTSI_EINVAL, "--model is for --planner model, not %s", kind);
+    if (strcmp(kind, "gaussian") && !model) {
         if (a->data_in)
             return mtsi_error_set(MTSI_EINVAL, "--data is for --planner gaussian");
-        return mtsi_maze_sampler_baseline(&p->s, &p->base, m, a->planner, a->noise);
+        return mtsi_maze_sampler_baseline(&p->s, &p->base, m, kind, a->noise);
     }
     if (a->noise > 0)
         return mtsi_error_set(MTSI_EINVAL, "--noise is for the baselines; the SDE has --eps");
-    int rc = open_gaussian(a, p);
+    int rc = model ? open_model(a, p) : open_gaussian(a, p);
     if (rc)
         return rc;
     p->dp.eps = a->eps;
@@ -536,7 +584,7 @@ int mtsi_cmd_maze(int argc, char **argv)
         {"data", required_argument, 0, O_DATA_IN},    {"count", required_argument, 0, O_COUNT},
         {"cols", required_argument, 0, O_COLS},       {"batch", required_argument, 0, O_BATCH},
         {"eps", required_argument, 0, O_EPS},         {"sde-steps", required_argument, 0, O_SDE_STEPS},
-        {0, 0, 0, 0}};
+        {"model", required_argument, 0, O_MODEL},     {0, 0, 0, 0}};
     maze_args a;
     memset(&a, 0, sizeof a);
     a.steps = 2000000;
@@ -588,6 +636,7 @@ int mtsi_cmd_maze(int argc, char **argv)
         case O_JSON: a.json = 1; break;
         case O_PLANS_IN: a.plans_in = optarg; break;
         case O_DATA_IN: a.data_in = optarg; break;
+        case O_MODEL: a.model = optarg; break;
         case O_COUNT: rc = mtsi_parse_long_range(optname, optarg, 1, 64, &a.count); break;
         case O_COLS: rc = mtsi_parse_long_range(optname, optarg, 1, 16, &a.cols); break;
         case O_BATCH: rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 20, &a.batch); break;

@@ -110,6 +110,36 @@ expect_refusal "data with a baseline" "$MTSI" maze plan --maze medium --from 1,1
 expect_refusal "negative eps" "$MTSI" maze plan --maze medium --from 1,1 --to 2,1 \
     --planner gaussian --data a.h5 --eps -1
 
+# inpainting with a model file: the dense Gaussian of fit-gaussian (ag.h5,
+# raw coordinates), a tiny network trained on standardised windows; a model
+# of another shape is refused
+"$MTSI" maze plan --maze medium --from 1,1 --to 2,1 --model ag.h5 --sde-steps 20 >m.json ||
+    bad "plan model"
+grep -q '"planner": "dense, sde eps 0.7, 20 steps"' m.json && grep -q '"points": \[\[1, 1\]' m.json &&
+    ok || bad "plan model: $(head -c 300 m.json)"
+"$MTSI" maze eval --maze medium --pairs 6 --batch 4 --planner model --model ag.h5 --sde-steps 10 \
+    --closed-loop --plans-out pm.h5 >m.json || bad "eval model"
+grep -q '"pairs": 6' m.json && grep -q '"k_hist"' m.json && ok || bad "eval model: $(cat m.json)"
+"$MTSI" maze figure --plans pm.h5 --count 4 --out pm.png && [ -s pm.png ] && ok ||
+    bad "figure of model plans"
+"$MTSI" train --data a.h5 --out net.h5 --standardize channel --nu site=0.7,mask=0.3 --steps 2 \
+    --batch 8 --arch width=8,mult=1-2,groups=4 --threads 1 --quiet >tr.log 2>&1 || bad "train: $(cat tr.log)"
+"$MTSI" maze eval --maze medium --pairs 3 --model net.h5 --sde-steps 5 >n.json &&
+    grep -q '"planner": "neural, sde' n.json && ok || bad "eval network: $(cat n.json)"
+"$MTSI" mcmc --chi 1 --kappa 0.5 --gamma 0 --L 4 --n 50 --therm 20 --out phi.h5 >/dev/null 2>&1 &&
+    "$MTSI" fit-gaussian phi.h5 --out phig.h5 >/dev/null 2>&1 || bad "phi4 model"
+expect_refusal "model of another shape" "$MTSI" maze plan --maze medium --from 1,1 --to 2,1 \
+    --model phig.h5
+grep -q "4x4 periodic lattice (phi4), a maze path is a 50 zero-boundary grid, 2 channels" "$T/err" &&
+    ok || bad "shape message: $(cat "$T/err")"
+expect_refusal "model: not a model" "$MTSI" maze eval --maze medium --pairs 2 --model a.h5
+expect_refusal "model with another planner" "$MTSI" maze plan --maze medium --from 1,1 --to 2,1 \
+    --planner shortest --model ag.h5
+expect_refusal "planner model without a file" "$MTSI" maze eval --maze medium --pairs 2 \
+    --planner model
+expect_refusal "model with data" "$MTSI" maze eval --maze medium --pairs 2 --model ag.h5 \
+    --data a.h5
+
 # figures
 "$MTSI" maze figure --plans pl.h5 --count 4 --cols 2 --out plans.png || bad "figure plans"
 "$MTSI" maze figure --data a.h5 --out cov.svg || bad "figure coverage"
