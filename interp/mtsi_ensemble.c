@@ -134,6 +134,24 @@ void mtsi_ensemble_free(mtsi_ensemble *e)
     e->configs = NULL;
 }
 
+/* /configs, float64, chunked as given, without time stamps (the same seed
+ * gives the same file); nonzero on failure. */
+static int write_configs(hid_t f, int rank, const hsize_t *dims, const hsize_t *chunk,
+                         const double *x)
+{
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, rank, chunk);
+    H5Pset_obj_track_times(dcpl, 0);
+    hid_t ds = H5Dcreate2(f, "configs", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    int rc = ds < 0 || H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) < 0;
+    if (ds >= 0)
+        H5Dclose(ds);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    return rc;
+}
+
 /* Non-lattice data: /configs [n, C, grid...], one chunk per sample, and the
  * shape attributes. */
 static hid_t write_data(const char *path, const mtsi_ensemble *e, long seed,
@@ -150,17 +168,7 @@ static hid_t write_data(const char *path, const mtsi_ensemble *e, long seed,
     hsize_t dims[2 + MTSI_SHAPE_MAXAXES], chunk[2 + MTSI_SHAPE_MAXAXES];
     int r = mtsi_shape_dims(&e->shape, 1, (hsize_t)e->n, dims);
     mtsi_shape_dims(&e->shape, 1, 1, chunk);
-    hid_t sp = H5Screate_simple(r, dims, NULL);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    H5Pset_chunk(dcpl, r, chunk);
-    H5Pset_obj_track_times(dcpl, 0);
-    hid_t ds = H5Dcreate2(f, "configs", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    if (ds < 0 || H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, e->configs) < 0)
-        rc = 1;
-    if (ds >= 0)
-        H5Dclose(ds);
-    H5Pclose(dcpl);
-    H5Sclose(sp);
+    rc |= write_configs(f, r, dims, chunk, e->configs);
     if (rc) {
         H5Fclose(f);
         write_failed(path);
@@ -195,17 +203,7 @@ hid_t mtsi_ensemble_write(const char *path, const mtsi_ensemble *e, long seed,
     chunk[0] = 1;
     for (int d = 0; d < e->dim; d++)
         dims[1 + d] = chunk[1 + d] = (hsize_t)L;
-    hid_t sp = H5Screate_simple(1 + e->dim, dims, NULL);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    H5Pset_chunk(dcpl, 1 + e->dim, chunk);
-    H5Pset_obj_track_times(dcpl, 0);
-    hid_t ds = H5Dcreate2(f, "configs", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    if (ds < 0 || H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, e->configs) < 0)
-        rc = 1;
-    if (ds >= 0)
-        H5Dclose(ds);
-    H5Pclose(dcpl);
-    H5Sclose(sp);
+    rc |= write_configs(f, 1 + e->dim, dims, chunk, e->configs);
     /* Observables with the couplings of the law the samples should follow. */
     mtsi_phi4_params p;
     memset(&p, 0, sizeof p);
