@@ -2,6 +2,7 @@
  * (forward + backward + AdamW) and inference samples per second on random
  * data, and the process's peak resident memory. One line of key=value. */
 #include "config.h"
+#include "mtsi_blas.h"
 #include "mtsi_cli.h"
 #include "mtsi_err.h"
 #include "mtsi_nn.h"
@@ -31,6 +32,7 @@ static double run(int train, mtsi_nn_net *net, mtsi_nn_opt *o, int steps, float 
 
 int main(int argc, char **argv)
 {
+    mtsi_blas_select_core(argv);
     const char *spec = "width=32,mult=1-2-2,groups=8";
     long batch = 32, h = 32, w = 32, steps = 5, isteps = 10, repeat = 3;
     for (int i = 1; i + 1 < argc; i += 2) {

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "mtsi_cli.h"
 #include "mtsi_cmd.h"
+#include "mtsi_blas.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -70,7 +71,7 @@ static int dispatch(int argc, char **argv)
         return finish("--help", 0);
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-        printf("mtsi %s\n", PACKAGE_VERSION);
+        printf("mtsi %s (OpenBLAS kernels: %s)\n", PACKAGE_VERSION, mtsi_blas_core());
         return finish("--version", 0);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -82,5 +83,6 @@ static int dispatch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    mtsi_blas_select_core(argv);
     return dispatch(argc, argv);
 }
