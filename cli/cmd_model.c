@@ -7,6 +7,7 @@
 #include "mtsi_h5.h"
 #include "mtsi_model.h"
 #include "mtsi_nn.h"
+#include "mtsi_train.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,8 +76,21 @@ static int info(const char *file, const char *expect)
             printf("standardized: no\n");
         }
     }
+    int trained = f >= 0 && mtsi_h5_has(f, "train");
     if (f >= 0)
         H5Fclose(f);
+    /* what it was trained on (training checkpoints) */
+    mtsi_train_cfg tc;
+    mtsi_train_defaults(&tc);
+    if (trained && !mtsi_train_read_cfg(file, &tc)) {
+        if (tc.stream)
+            printf("source: stream-mcmc (cluster sampler) m2=%.15g lambda=%.15g L=%ld "
+                   "chains=%ld thin=%ld therm=%ld val_n=%ld\n",
+                   tc.m2, tc.lambda, tc.stream_L, tc.stream_chains, tc.stream_thin,
+                   tc.stream_therm, tc.val_n);
+        else
+            printf("source: ensemble %s\n", tc.data);
+    }
     mtsi_error_clear();
     if (opt) {
         static const char *names[] = {"constant", "exponential", "cosine"};

@@ -14,6 +14,7 @@
 
 static const char usage_text[] =
     "usage: mtsi train --data F.h5 --out MODEL.h5 [options]\n"
+    "       mtsi train --stream-mcmc --m2 M --lambda L --L N --out MODEL.h5 [options]\n"
     "       mtsi train --resume --out MODEL.h5 [--steps N] [--threads T]\n"
     "\n"
     "Learn the drift b(alpha, x) = E[x0 - x1 | I_alpha = x] of the Hadamard\n"
@@ -23,6 +24,16 @@ static const char usage_text[] =
     "Data and output:\n"
     "  --data F.h5         training data: a phi^4 ensemble or data of any shape\n"
     "                      (images, paths: attributes grid, periodic, channels)\n"
+    "  --stream-mcmc       instead of --data: phi^4 configurations generated while\n"
+    "                      training by chains of the cluster sampler (as mtsi mcmc\n"
+    "                      --sampler cluster), never one twice; needs:\n"
+    "    --m2 M --lambda L   couplings, S = sum (dphi)^2 + m2 phi^2 + lambda phi^4\n"
+    "    --L N               side of the periodic N x N lattice (4 to 4096)\n"
+    "    --stream-chains P   chains (default 64; divisible by the MPI ranks)\n"
+    "    --stream-thin K     updates of a chain per configuration (default 2)\n"
+    "    --stream-therm T    thermalisation updates per chain (default 200)\n"
+    "    --val-n N           validation: N streamed configurations from chains\n"
+    "                        of their own, drawn once (default 256)\n"
     "  --out MODEL.h5      model file, rewritten as the checkpoint while training\n"
     "  --force             replace an existing output\n"
     "  --resume            continue the training in MODEL.h5 (settings from the file;\n"
@@ -53,7 +64,8 @@ static const char usage_text[] =
     "                      phi -> -phi; images and paths have none\n"
     "  --standardize S     none (default) | channel: each channel to mean 0, sd 1\n"
     "                      (recorded in the model; mtsi sample undoes it)\n"
-    "  --val-frac X        held-out fraction of the ensemble (default 0.1)\n"
+    "  --val-frac X        held-out fraction of the ensemble (default 0.1; not with\n"
+    "                      --stream-mcmc)\n"
     "Run:\n"
     "  --seed S            random seed (default 1)\n"
     "  --threads T         OpenMP threads (results are bitwise reproducible for a\n"
@@ -67,14 +79,17 @@ static const char usage_text[] =
     "With MPI (configure --with-mpi; run under mpirun or srun) each batch is split\n"
     "over the R ranks (B divisible by R) and their gradients summed: the same\n"
     "training as one process up to float rounding; rank 0 writes MODEL.h5, and a\n"
-    "checkpoint resumes only under the same R.\n"
+    "checkpoint resumes only under the same R. With --stream-mcmc each rank runs\n"
+    "P/R chains for its share of the batch: reproducible for a fixed R, but R ranks\n"
+    "train on other configurations than one process.\n"
     "\n"
     "SIGINT/SIGTERM write the checkpoint and exit with status 130. See mtsi-train(1).\n";
 
 enum {
     O_DATA = 256, O_OUT, O_FORCE, O_RESUME, O_STEPS, O_BATCH, O_LR, O_SCHEDULE, O_WARMUP,
     O_LRMIN, O_DECAY, O_CLIP, O_WD, O_EMA, O_ARCH, O_NU, O_BLOCK, O_AUGMENT, O_NOAUGMENT, O_STANDARDIZE,
-    O_VALFRAC, O_SEED, O_THREADS, O_LOG, O_CKPT, O_QUIET, O_HELP
+    O_VALFRAC, O_SEED, O_THREADS, O_LOG, O_CKPT, O_QUIET, O_HELP, O_STREAM, O_M2, O_LAMBDA,
+    O_L, O_SCHAINS, O_STHIN, O_STHERM, O_VALN
 };
 
 static const struct option longopts[] = {
@@ -104,6 +119,14 @@ static const struct option longopts[] = {
     {"log-every", required_argument, 0, O_LOG},
     {"checkpoint-every", required_argument, 0, O_CKPT},
     {"quiet", no_argument, 0, O_QUIET},
+    {"stream-mcmc", no_argument, 0, O_STREAM},
+    {"m2", required_argument, 0, O_M2},
+    {"lambda", required_argument, 0, O_LAMBDA},
+    {"L", required_argument, 0, O_L},
+    {"stream-chains", required_argument, 0, O_SCHAINS},
+    {"stream-thin", required_argument, 0, O_STHIN},
+    {"stream-therm", required_argument, 0, O_STHERM},
+    {"val-n", required_argument, 0, O_VALN},
     {"help", no_argument, 0, O_HELP},
     {0, 0, 0, 0}};
 
@@ -241,6 +264,23 @@ static int apply(mtsi_train_cfg *c, const given *g, long *threads)
             return MTSI_EINVAL;
         c->ckpt_every = v;
         return MTSI_OK;
+    case O_STREAM:
+        c->stream = 1;
+        return MTSI_OK;
+    case O_M2:
+        return mtsi_parse_finite(opt, a, &c->m2);
+    case O_LAMBDA:
+        return mtsi_parse_finite(opt, a, &c->lambda);
+    case O_L:
+        return mtsi_parse_long_range(opt, a, 4, 4096, &c->stream_L);
+    case O_SCHAINS:
+        return mtsi_parse_long_range(opt, a, 1, 65536, &c->stream_chains);
+    case O_STHIN:
+        return mtsi_parse_long_range(opt, a, 1, 1L << 40, &c->stream_thin);
+    case O_STHERM:
+        return mtsi_parse_long_range(opt, a, 0, 1L << 40, &c->stream_therm);
+    case O_VALN:
+        return mtsi_parse_long_range(opt, a, 0, 1L << 20, &c->val_n);
     default:
         return MTSI_OK;
     }
@@ -298,8 +338,10 @@ static int train(int argc, char **argv)
     /* the lock on OUT (rank 0 writes it) before its settings are read */
     if (resume && ((g_rank == 0 && mtsi_out_resume(out)) || mtsi_train_read_cfg(out, &c)))
         return fail();
+    const int stored_stream = c.stream;
     int have_data = 0;
     long threads = 0;
+    const char *stream_opt = NULL, *valfrac = NULL;
     for (int i = 0; i < ng; i++) {
         char name[64];
         snprintf(name, sizeof name, "--%s", g[i].name);
@@ -308,9 +350,27 @@ static int train(int argc, char **argv)
         if (apply(&c, &gi, &threads))
             return fail();
         have_data |= g[i].ch == O_DATA;
+        if (g[i].ch >= O_M2 && g[i].ch <= O_VALN && !stream_opt)
+            stream_opt = g[i].name;
+        if (g[i].ch == O_VALFRAC)
+            valfrac = g[i].arg;
     }
-    if (!resume && !have_data)
-        return usage_error("train", "--data F.h5 is required");
+    if (resume && c.stream != stored_stream)
+        return usage_error("train", "--stream-mcmc: '%s' was trained on %s; resume it without "
+                                    "--stream-mcmc",
+                           out, c.data);
+    if (stream_opt && !c.stream)
+        return usage_error("train", "--%s needs --stream-mcmc", stream_opt);
+    if (c.stream && have_data)
+        return usage_error("train", "--data and --stream-mcmc exclude each other: the stream "
+                                    "replaces the ensemble (validation: --val-n streamed "
+                                    "configurations)");
+    if (c.stream && valfrac)
+        return usage_error("train", "--val-frac %s: --stream-mcmc holds nothing out; its "
+                                    "validation set is --val-n streamed configurations",
+                           valfrac);
+    if (!resume && !have_data && !c.stream)
+        return usage_error("train", "--data F.h5 (or --stream-mcmc) is required");
     if (threads > 0)
         omp_set_num_threads((int)threads);
     c.out = out;

@@ -48,6 +48,12 @@ void mtsi_train_defaults(mtsi_train_cfg *c)
     c->seed = 1;
     c->log_every = 50;
     c->ckpt_every = 500;
+    c->m2 = NAN;
+    c->lambda = NAN;
+    c->stream_chains = 64;
+    c->stream_thin = 2;
+    c->stream_therm = 200;
+    c->val_n = 256;
 }
 
 int mtsi_train_arch(const mtsi_shape *s, const char *spec, mtsi_nn_arch *a)
@@ -86,6 +92,45 @@ int mtsi_train_arch(const mtsi_shape *s, const char *spec, mtsi_nn_arch *a)
     return mtsi_nn_arch_check(a);
 }
 
+/* --stream-mcmc: the couplings, the lattice and the chains. */
+static int check_stream(const mtsi_train_cfg *c)
+{
+    if (c->data[0])
+        return mtsi_error_set(MTSI_EINVAL, "--data and --stream-mcmc exclude each other: the "
+                                           "stream replaces the ensemble (validation: --val-n "
+                                           "streamed configurations)");
+    if (isnan(c->m2) || isnan(c->lambda))
+        return mtsi_error_set(MTSI_EINVAL, "--stream-mcmc needs the couplings --m2 and --lambda");
+    if (!isfinite(c->m2) || !isfinite(c->lambda))
+        return mtsi_error_set(MTSI_EINVAL, "--m2 %g, --lambda %g: the couplings must be finite",
+                              c->m2, c->lambda);
+    if (c->lambda < 0)
+        return mtsi_error_set(MTSI_EINVAL, "--lambda: must be >= 0, got %g", c->lambda);
+    if (c->lambda == 0 && !(c->m2 > 0))
+        return mtsi_error_set(MTSI_EINVAL, "--m2: the free field (--lambda 0) needs m2 > 0, got %g",
+                              c->m2);
+    if (c->stream_L == 0)
+        return mtsi_error_set(MTSI_EINVAL, "--stream-mcmc needs the lattice side --L");
+    if (c->stream_L < 4 || c->stream_L > 4096)
+        return mtsi_error_set(MTSI_EINVAL, "--L: the lattice side must be in [4, 4096], got %ld",
+                              c->stream_L);
+    if (c->stream_chains < 1 || c->stream_chains > 65536)
+        return mtsi_error_set(MTSI_EINVAL, "--stream-chains: must be in [1, 65536], got %ld",
+                              c->stream_chains);
+    if (c->stream_thin < 1)
+        return mtsi_error_set(MTSI_EINVAL, "--stream-thin: must be >= 1, got %ld", c->stream_thin);
+    if (c->stream_therm < 0)
+        return mtsi_error_set(MTSI_EINVAL, "--stream-therm: must be >= 0, got %ld",
+                              c->stream_therm);
+    if (c->val_n < 0 || c->val_n > (1L << 20))
+        return mtsi_error_set(MTSI_EINVAL, "--val-n: must be in [0, 2^20], got %ld", c->val_n);
+    if (strcmp(c->standardize, "none"))
+        return mtsi_error_set(MTSI_EINVAL, "--standardize %s needs a fixed ensemble (--data), not "
+                                           "--stream-mcmc",
+                              c->standardize);
+    return MTSI_OK;
+}
+
 static int check_cfg(const mtsi_train_cfg *c)
 {
     if (c->steps < 1)
@@ -120,6 +165,8 @@ static int check_cfg(const mtsi_train_cfg *c)
         snprintf(m, sizeof m, "%s", mtsi_error_msg());
         return mtsi_error_set(MTSI_EINVAL, "%s", m);
     }
+    if (c->stream)
+        return check_stream(c);
     return MTSI_OK;
 }
 
@@ -128,6 +175,11 @@ static int check_cfg(const mtsi_train_cfg *c)
 static void trainer_free(trainer *t)
 {
     mtsi_ensemble_free(&t->e);
+    mtsi_stream_free(t->stream);
+    mtsi_chain_table_free(&t->mine);
+    mtsi_chain_table_free(&t->chains);
+    free(t->sx);
+    free(t->zero);
     mtsi_nn_net_free(t->net);
     mtsi_nn_net_free(t->vnet);
     mtsi_nn_opt_free(t->opt);
@@ -252,12 +304,19 @@ static int validate(trainer *t, double *loss)
 static int train_step(trainer *t, double *loss)
 {
     const long B = t->c.batch, V = t->V, P = t->P, lo = t->lo, nb = t->blocal;
+    /* a stream: this rank's share first (the others' samples draw the
+     * same random numbers from a stand-in that is never used) */
+    int rc = t->stream ? mtsi_stream_draw(t->stream, nb, t->sx) : MTSI_OK;
     for (long i = 0; i < B; i++) {
-        long idx = next_index(t);
-        draw_sample(t, &t->rng, t->e.configs + idx * V, t->c.augment, t->xin + i * V,
-                    t->al + i * P, t->tgt + i * V);
+        const double *x1;
+        if (t->stream)
+            x1 = i >= lo && i < lo + nb ? t->sx + (i - lo) * V : t->zero;
+        else
+            x1 = t->e.configs + next_index(t) * V;
+        draw_sample(t, &t->rng, x1, t->c.augment, t->xin + i * V, t->al + i * P, t->tgt + i * V);
     }
-    int rc = mtsi_nn_net_forward(t->net, t->xin + lo * V, t->al + lo * P, NULL, t->out);
+    if (!rc)
+        rc = mtsi_nn_net_forward(t->net, t->xin + lo * V, t->al + lo * P, NULL, t->out);
     const double scale = 2.0 / (double)(B * V);
     const mtsi_nn_real *tg = t->tgt + lo * V;
     double sum = 0;
@@ -351,6 +410,177 @@ static int standardize(trainer *t)
     return MTSI_OK;
 }
 
+/* --data: the ensemble, its training configurations (the first n_train)
+ * and the held-out block after them. */
+static int read_data(trainer *t)
+{
+    const mtsi_train_cfg *c = &t->c;
+    snprintf(t->src, sizeof t->src, "'%s'", c->data);
+    int rc;
+    if ((rc = mtsi_in_check(c->data)))
+        return rc;
+    if ((rc = mtsi_ensemble_read(c->data, &t->e)))
+        return rc;
+    t->shape = t->e.shape;
+    t->dim = t->e.dim;
+    t->L = t->e.L;
+    t->V = t->e.V;
+    t->P = mtsi_shape_points(&t->shape);
+    if (t->dim != 1 && t->dim != 2)
+        return mtsi_error_set(MTSI_EINVAL, "ensemble '%s': %d-axis data are not supported by "
+                                           "the neural drift (1 or 2 axes)",
+                              c->data, t->dim);
+    long nv = c->val_frac > 0 ? (long)floor(c->val_frac * (double)t->e.n + 0.5) : 0;
+    if (c->val_frac > 0 && nv < 1)
+        nv = 1;
+    if (t->e.n - nv < 1)
+        return mtsi_error_set(MTSI_EINVAL, "ensemble '%s': %ld configurations leave none for "
+                                           "training with --val-frac %g",
+                              c->data, t->e.n, c->val_frac);
+    t->n_train = t->e.n - nv;
+    t->n_val = nv < c->val_max ? nv : c->val_max;
+    t->data_sum = fnv1a(t->e.configs, (size_t)(t->e.n * t->V) * sizeof(double));
+    return MTSI_OK;
+}
+
+/* The law and the sampler of a stream: the 2-D periodic lattice of the
+ * couplings, the cluster sampler with the defaults of mtsi mcmc. */
+static int stream_law(const mtsi_train_cfg *c, mtsi_phi4_params *p, mtsi_sampler_opts *o)
+{
+    memset(p, 0, sizeof *p);
+    int rc = check_stream(c);
+    rc = rc ? rc : mtsi_phi4_set_lattice(p, 2, c->stream_L);
+    if (rc)
+        return rc;
+    mtsi_phi4_set_m2_lambda(p, c->m2, c->lambda);
+    if ((rc = mtsi_phi4_validate(p)))
+        return rc;
+    mtsi_sampler_defaults(o, MTSI_SAMPLER_CLUSTER, p);
+    return mtsi_sampler_validate(o, p);
+}
+
+struct mtsi_stream *mtsi_train_stream_new(const mtsi_train_cfg *c, long first, long n)
+{
+    mtsi_phi4_params p;
+    mtsi_sampler_opts o;
+    if (stream_law(c, &p, &o))
+        return NULL;
+    return mtsi_stream_new(&p, &o, c->seed ^ MTSI_TRAIN_STREAM_TAG, (uint64_t)first, n,
+                           c->stream_therm, c->stream_thin);
+}
+
+/* --stream-mcmc: the lattice of the couplings and this rank's chains (made
+ * here, thermalised or restored at the end of setup). */
+static int stream_data(trainer *t)
+{
+    const mtsi_train_cfg *c = &t->c;
+    snprintf(t->src, sizeof t->src, "the stream");
+    int rc = stream_law(c, &t->phi4, &t->so);
+    if (rc)
+        return rc;
+    mtsi_shape_lattice(&t->shape, 2, c->stream_L);
+    t->dim = 2;
+    t->L = c->stream_L;
+    t->P = mtsi_shape_points(&t->shape);
+    t->V = mtsi_shape_size(&t->shape);
+    mtsi_ensemble_set_shape(&t->e, &t->shape);
+    /* the law of the data, recorded in the model like an ensemble's */
+    t->e.chi = t->phi4.chi;
+    t->e.kappa = t->phi4.kappa;
+    t->e.gamma = t->phi4.gamma;
+    t->e.field_h = 0;
+    t->e.quad_a = 0;
+    t->n_train = 0;
+    t->n_val = c->val_n;
+    t->data_sum = fnv1a(NULL, 0);
+    const long P = c->stream_chains;
+    if (P % t->size)
+        return mtsi_error_set(MTSI_EINVAL, "--stream-chains %ld is not divisible by the %d MPI "
+                                           "ranks",
+                              P, t->size);
+    t->nchain = P / t->size;
+    t->chain0 = t->rank * t->nchain;
+    t->stream = mtsi_train_stream_new(c, t->chain0, t->nchain);
+    if (!t->stream)
+        return mtsi_error_code() ? mtsi_error_code() : MTSI_ENOMEM;
+    if ((rc = mtsi_chain_table_alloc(&t->mine, t->nchain, t->V)))
+        return rc;
+    if (t->rank == 0 && (rc = mtsi_chain_table_alloc(&t->chains, P, t->V)))
+        return rc;
+    t->sx = mtsi_malloc((size_t)(t->blocal * t->V) * sizeof(double));
+    t->zero = mtsi_calloc((size_t)t->V, sizeof(double));
+    if (!t->sx || !t->zero)
+        return MTSI_ENOMEM;
+    return MTSI_OK;
+}
+
+/* The validation configurations of a stream (rank 0): val_n draws from
+ * min(P, val_n) chains of their own (streams P, P + 1, ... of the family),
+ * thermalised like the training chains. */
+static int stream_validation(trainer *t, double *x)
+{
+    const mtsi_train_cfg *c = &t->c;
+    const long P = c->stream_chains, n = c->val_n < P ? c->val_n : P;
+    mtsi_stream *vs = mtsi_train_stream_new(c, P, n);
+    if (!vs)
+        return mtsi_error_code() ? mtsi_error_code() : MTSI_ENOMEM;
+    int rc = mtsi_stream_thermalize(vs);
+    if (!rc)
+        rc = mtsi_stream_draw(vs, c->val_n, x);
+    mtsi_stream_free(vs);
+    return rc;
+}
+
+void mtsi_train_collect_chains(trainer *t)
+{
+    if (!t->stream)
+        return;
+    mtsi_stream_save(t->stream, &t->mine, 0);
+    const size_t n = (size_t)t->nchain;
+    mtsi_mpi_gather(t->mine.fields, n * (size_t)t->V * sizeof(double), t->chains.fields);
+    mtsi_mpi_gather(t->mine.rng, n * 4 * sizeof *t->mine.rng, t->chains.rng);
+    mtsi_mpi_gather(t->mine.dv, n * MTSI_CHAIN_ND * sizeof(double), t->chains.dv);
+    mtsi_mpi_gather(t->mine.lv, n * MTSI_CHAIN_NL * sizeof(long), t->chains.lv);
+}
+
+/* The fixed validation draw (stream 1): no augmentation, so the set is
+ * the held-out configurations themselves. With a stream, rank 0 alone (the
+ * only one that validates) draws them. */
+static int validation_set(trainer *t)
+{
+    const mtsi_train_cfg *c = &t->c;
+    const long V = t->V, P = t->P;
+    int rc;
+    if (t->n_val > 0 && (!t->stream || t->rank == 0)) {
+        t->vx = ralloc(t->n_val * V);
+        t->va = ralloc(t->n_val * P);
+        t->vt = ralloc(t->n_val * V);
+        if (!t->vx || !t->va || !t->vt)
+            return mtsi_error_set(MTSI_ENOMEM, "out of memory for %ld validation samples",
+                                  t->n_val);
+        const double *xv = NULL;
+        double *sv = NULL;
+        if (t->stream) {
+            sv = mtsi_malloc((size_t)(t->n_val * V) * sizeof(double));
+            if (!sv)
+                return MTSI_ENOMEM;
+            if ((rc = stream_validation(t, sv))) {
+                free(sv);
+                return rc;
+            }
+            xv = sv;
+        } else {
+            xv = t->e.configs + t->n_train * V;
+        }
+        mtsi_rng vr;
+        mtsi_rng_seed(&vr, c->seed, 1);
+        for (long i = 0; i < t->n_val; i++)
+            draw_sample(t, &vr, xv + i * V, 0, t->vx + i * V, t->va + i * P, t->vt + i * V);
+        free(sv);
+    }
+    return MTSI_OK;
+}
+
 static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
 {
     t->c = *c;
@@ -384,43 +614,22 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
                               c->batch, t->size);
     t->blocal = c->batch / t->size;
     t->lo = t->rank * t->blocal;
-    if ((rc = mtsi_in_check(c->data)))
+    if ((rc = t->c.stream ? stream_data(t) : read_data(t)))
         return rc;
-    if ((rc = mtsi_ensemble_read(c->data, &t->e)))
-        return rc;
-    t->shape = t->e.shape;
-    t->dim = t->e.dim;
-    t->L = t->e.L;
-    t->V = t->e.V;
-    t->P = mtsi_shape_points(&t->shape);
-    if (t->dim != 1 && t->dim != 2)
-        return mtsi_error_set(MTSI_EINVAL, "ensemble '%s': %d-axis data are not supported by "
-                                           "the neural drift (1 or 2 axes)",
-                              c->data, t->dim);
     long side = 0;
     for (int d = 0; d < t->dim; d++)
         side = t->shape.n[d] > side ? t->shape.n[d] : side;
     if (c->block_given && c->nu.block > side) {
         char sh[200];
         mtsi_shape_format(&t->shape, sh, sizeof sh);
-        return mtsi_error_set(MTSI_EINVAL, "--block: %ld is larger than the grid side %ld of '%s' "
+        return mtsi_error_set(MTSI_EINVAL, "--block: %ld is larger than the grid side %ld of %s "
                                            "(a %s)",
-                              c->nu.block, side, c->data, sh);
+                              c->nu.block, side, t->src, sh);
     }
     t->h = t->dim == 1 ? 1 : (int)t->shape.n[0];
     t->w = (int)t->shape.n[t->dim - 1];
     if (t->c.augment && !mtsi_augment_available(&t->shape))
         t->c.augment = 0; /* the data have no symmetry to augment with */
-    long nv = c->val_frac > 0 ? (long)floor(c->val_frac * (double)t->e.n + 0.5) : 0;
-    if (c->val_frac > 0 && nv < 1)
-        nv = 1;
-    if (t->e.n - nv < 1)
-        return mtsi_error_set(MTSI_EINVAL, "ensemble '%s': %ld configurations leave none for "
-                                           "training with --val-frac %g",
-                              c->data, t->e.n, c->val_frac);
-    t->n_train = t->e.n - nv;
-    t->n_val = nv < c->val_max ? nv : c->val_max;
-    t->data_sum = fnv1a(t->e.configs, (size_t)(t->e.n * t->V) * sizeof(double));
     if (!strcmp(t->c.standardize, "channel") && (rc = standardize(t)))
         return rc;
     if ((rc = mtsi_train_arch(&t->shape, c->arch, &t->arch)))
@@ -428,7 +637,7 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
     if ((rc = mtsi_nn_opt_config_check(&t->c.opt)))
         return rc;
     const long B = c->batch, V = t->V;
-    t->order = malloc((size_t)t->n_train * sizeof(long));
+    t->order = malloc((size_t)(t->n_train > 0 ? t->n_train : 1) * sizeof(long));
     const long P = t->P;
     t->work = malloc((size_t)P * sizeof(long));
     t->x1 = malloc((size_t)V * sizeof(double));
@@ -466,30 +675,20 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
     t->opt = mtsi_nn_opt_new(&t->c.opt, t->net);
     if (!t->opt)
         return mtsi_error_code();
-    /* The fixed validation draw (stream 1): no augmentation, so the set is
-     * the held-out configurations themselves. */
-    if (t->n_val > 0) {
-        t->vx = ralloc(t->n_val * V);
-        t->va = ralloc(t->n_val * P);
-        t->vt = ralloc(t->n_val * V);
-        if (!t->vx || !t->va || !t->vt)
-            return mtsi_error_set(MTSI_ENOMEM, "out of memory for %ld validation samples",
-                                  t->n_val);
-        mtsi_rng vr;
-        mtsi_rng_seed(&vr, c->seed, 1);
-        for (long i = 0; i < t->n_val; i++)
-            draw_sample(t, &vr, t->e.configs + (t->n_train + i) * V, 0, t->vx + i * V,
-                        t->va + i * P, t->vt + i * V);
-    }
     mtsi_rng_seed(&t->rng, c->seed, 0);
     for (long i = 0; i < t->n_train; i++)
         t->order[i] = i;
     shuffle(&t->rng, t->order, t->n_train);
     t->cursor = 0;
     t->epoch = 0;
+    /* a checkpoint is checked before the validation set is drawn (a stream
+     * thermalises chains for it) */
+    rc = MTSI_OK;
     if (resume)
-        return mtsi_train_load_state(t, t->what);
-    return MTSI_OK;
+        rc = mtsi_train_load_state(t, t->what);
+    else if (t->stream)
+        rc = mtsi_stream_thermalize(t->stream);
+    return rc ? rc : validation_set(t);
 }
 
 /* With ranks: every rank learns whether any failed (rc its own code). A
@@ -562,6 +761,7 @@ int mtsi_train_run(const mtsi_train_cfg *c, int resume)
         int stop = t.c.stop_after > 0 && t.step == t.c.stop_after && t.step < steps;
         if (t.step == steps || sig || stop ||
             (t.c.ckpt_every > 0 && t.step % t.c.ckpt_every == 0)) {
+            mtsi_train_collect_chains(&t); /* every rank's chains to rank 0 */
             if (root)
                 rc = mtsi_train_write_checkpoint(&t, t.step == steps);
             /* the others wait for the file (and hear whether it was written) */

@@ -43,7 +43,34 @@
  * MPI_Allreduce and every rank makes the same optimiser step. Rank 0
  * alone validates, reports and writes the checkpoint; a checkpoint
  * written by R ranks resumes only under R ranks. With R = 1 the run is
- * bitwise the serial one. */
+ * bitwise the serial one.
+ *
+ * Streamed data (stream = 1, `mtsi train --stream-mcmc`): no ensemble is
+ * read; x1 comes from P chains of the cluster sampler (mcmc/mtsi_stream.h,
+ * the update of `mtsi mcmc --sampler cluster` with its default settings)
+ * on the 2-D L x L periodic lattice of the couplings (m2, lambda), so the
+ * network never sees a configuration twice. The chains run on the random
+ * family seed ^ MTSI_TRAIN_STREAM_TAG: chain c (0 <= c < P) on stream c,
+ * each thermalised by stream_therm updates when training starts; sample k
+ * of the run (k = step * B + j) takes chain k mod P, advances it by
+ * stream_thin updates and copies its field. With R ranks, rank r owns the
+ * P / R chains [r P / R, (r + 1) P / R) (P divisible by R) and feeds its
+ * share of each batch from them in the same round-robin order, counting
+ * only its own samples: deterministic for a fixed R (and any thread
+ * count), but R = 1 and R = 2 train on different configurations. The
+ * validation set is val_n configurations drawn once, by rank 0, from
+ * min(P, val_n) further chains (streams P, P + 1, ... of the family), with
+ * α and x0 from stream 1 of the seed as before; --data and val_frac do
+ * not apply. The checkpoint adds to /train the attributes source =
+ * "stream-mcmc", stream_sampler = "cluster", stream_m2, stream_lambda,
+ * stream_L, stream_chains, stream_thin, stream_therm, val_n, and the group
+ *   /train/chains     every chain's state (mtsi_run.h: fields [P, L*L],
+ *                     rng [P, 4], state_d [P, 6], state_l [P, 7] with the
+ *                     updates made and configurations given per chain,
+ *                     chains_checksum)
+ * which --resume validates (shapes, types, finiteness, checksum, and the
+ * counts: updates = therm + given * thin, the round-robin position equal
+ * to the step). data_n is 0 and /train/order empty. */
 #ifndef MTSI_TRAIN_H
 #define MTSI_TRAIN_H
 
@@ -52,6 +79,9 @@
 #include "mtsi_nn.h"
 #include "mtsi_rng.h"
 #include "mtsi_shape.h"
+
+/* The random family of the streamed chains: seed ^ this ("stream"). */
+#define MTSI_TRAIN_STREAM_TAG 0x73747265616dULL
 
 /* ---- the training law ν of α (SPEC 1.1) ------------------------------- */
 
@@ -119,6 +149,15 @@ typedef struct {
     long ckpt_every;           /* steps between checkpoints (0: end and signal only) */
     long ranks;                /* set by mtsi_train_read_cfg: the ranks that wrote
                                   the checkpoint (mtsi_train_run ignores it) */
+    /* --stream-mcmc: x1 streamed from cluster chains instead of read from
+     * `data` (mtsi_train_run below) */
+    int stream;
+    double m2, lambda;         /* couplings, the (m2, lambda) convention of mtsi mcmc */
+    long stream_L;             /* side of the 2-D periodic lattice */
+    long stream_chains;        /* P chains over all ranks (default 64) */
+    long stream_thin;          /* updates of a chain per configuration (default 2) */
+    long stream_therm;         /* thermalisation updates per chain (default 200) */
+    long val_n;                /* streamed validation configurations (default 256) */
     long stop_after;           /* > 0: checkpoint after this step and return
                                   MTSI_EINTR, as if interrupted (tests) */
     int force;                 /* replace an existing output (fresh start) */
@@ -126,9 +165,10 @@ typedef struct {
     const char *command_line;
 } mtsi_train_cfg;
 
-/* Defaults: 2000 steps, batch 32, lr 1e-3 constant, EMA 0.999, ν default,
+/* Defaults: 2000 steps, batch 32, lr 1e-3 constant, EMA 0.99, ν default,
  * augment on, val_frac 0.1, val_max 512, seed 1, log every 50 steps,
- * checkpoint every 500 steps. */
+ * checkpoint every 500 steps; no stream (64 chains, thin 2, therm 200,
+ * val_n 256 when on). */
 void mtsi_train_defaults(mtsi_train_cfg *c);
 
 /* The architecture used for data of shape s, then `spec` parsed over it.
@@ -144,6 +184,13 @@ int mtsi_train_arch(const mtsi_shape *s, const char *spec, mtsi_nn_arch *a);
  * the first that differs) and c->steps must exceed the steps done.
  * Returns MTSI_EINTR with the checkpoint written when interrupted. */
 int mtsi_train_run(const mtsi_train_cfg *c, int resume);
+
+/* The configuration stream of the --stream-mcmc settings in c: the
+ * chains first .. first + n - 1 of its family (training chains 0 .. P - 1,
+ * validation chains from P on), cluster sampler with the defaults of
+ * `mtsi mcmc --sampler cluster`, not yet thermalised. NULL with an error
+ * set (bad settings, no memory). */
+struct mtsi_stream *mtsi_train_stream_new(const mtsi_train_cfg *c, long first, long n);
 
 /* Reads the settings of a training checkpoint into c (out and
  * command_line untouched). MTSI_EINVAL when the file is not one. */

@@ -15,6 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* /train attribute source (and the data of the model) with a stream */
+#define STREAM_SOURCE "stream-mcmc"
+
 /* Datasets and groups without modification times, so that a resumed run
  * writes the same bytes as an uninterrupted one. */
 static int write_ds(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank,
@@ -71,7 +74,7 @@ static int write_train_group(trainer *t, hid_t f, int complete)
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "ranks", t->size);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "n_train", t->n_train);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "n_val", t->n_val);
-    rc = rc ? rc : mtsi_h5_attr_set_string(g, "data", c->data);
+    rc = rc ? rc : mtsi_h5_attr_set_string(g, "data", c->stream ? STREAM_SOURCE : c->data);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "data_n", t->e.n);
     rc = rc ? rc : mtsi_h5_attr_set_string(g, "data_checksum", sum);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "cursor", t->cursor);
@@ -80,6 +83,27 @@ static int write_train_group(trainer *t, hid_t f, int complete)
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "loss_count", t->loss_count);
     rc = rc ? rc : mtsi_h5_attr_set_double(g, "rng_spare", t->rng.spare);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "rng_has_spare", t->rng.has_spare);
+    if (c->stream && !rc) { /* absent when training on an ensemble */
+        rc = mtsi_h5_attr_set_string(g, "source", STREAM_SOURCE);
+        rc = rc ? rc : mtsi_h5_attr_set_string(g, "stream_sampler", "cluster");
+        rc = rc ? rc : mtsi_h5_attr_set_double(g, "stream_m2", c->m2);
+        rc = rc ? rc : mtsi_h5_attr_set_double(g, "stream_lambda", c->lambda);
+        rc = rc ? rc : mtsi_h5_attr_set_long(g, "stream_L", c->stream_L);
+        rc = rc ? rc : mtsi_h5_attr_set_long(g, "stream_chains", c->stream_chains);
+        rc = rc ? rc : mtsi_h5_attr_set_long(g, "stream_thin", c->stream_thin);
+        rc = rc ? rc : mtsi_h5_attr_set_long(g, "stream_therm", c->stream_therm);
+        rc = rc ? rc : mtsi_h5_attr_set_long(g, "val_n", c->val_n);
+        rc = rc ? rc : mtsi_h5_group(g, "chains");
+        if (!rc) {
+            hid_t gc = H5Gopen2(g, "chains", H5P_DEFAULT);
+            if (gc < 0) {
+                rc = mtsi_error_set(MTSI_EIO, "cannot open group /train/chains");
+            } else {
+                rc = mtsi_chain_table_write(gc, &t->chains);
+                H5Gclose(gc);
+            }
+        }
+    }
     hsize_t d1 = (hsize_t)t->n_train;
     rc = rc ? rc : write_ds(g, "order", H5T_STD_I64LE, H5T_NATIVE_LONG, 1, &d1, t->order);
     unsigned long long s[4];
@@ -128,7 +152,7 @@ int mtsi_train_write_checkpoint(trainer *t, int complete)
     info.gamma = t->e.gamma;
     info.field_h = t->e.field_h;
     info.quad_a = t->e.quad_a;
-    snprintf(info.data, sizeof info.data, "%s", t->c.data);
+    snprintf(info.data, sizeof info.data, "%s", t->c.stream ? STREAM_SOURCE : t->c.data);
     int rc = mtsi_model_write_info(f, &info, t->cmdline ? t->cmdline : "");
     rc = rc ? rc : mtsi_nn_save_h5(f, "model", t->net, t->opt);
     rc = rc ? rc : write_train_group(t, f, complete);
@@ -186,6 +210,34 @@ static hid_t open_ckpt(const char *path, hid_t *g, mtsi_model_info *info, char *
     return f;
 }
 
+/* The settings of a stream (attribute source present). */
+static int read_stream_cfg(hid_t g, mtsi_train_cfg *c, const char *what)
+{
+    char src[64], sampler[64];
+    int rc = mtsi_h5_attr_get_string(g, "source", src, sizeof src, what);
+    if (!rc && strcmp(src, STREAM_SOURCE))
+        return mtsi_error_set(MTSI_EINVAL, "%s: unknown training source '%s' (expected '%s')",
+                              what, src, STREAM_SOURCE);
+    rc = rc ? rc : mtsi_h5_attr_get_string(g, "stream_sampler", sampler, sizeof sampler, what);
+    if (!rc && strcmp(sampler, "cluster"))
+        return mtsi_error_set(MTSI_EINVAL, "%s: unknown stream sampler '%s'", what, sampler);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(g, "stream_m2", &c->m2, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(g, "stream_lambda", &c->lambda, what);
+    rc = rc ? rc : mtsi_h5_attr_get_long_range(g, "stream_L", 4, 4096, &c->stream_L, what);
+    rc = rc ? rc : mtsi_h5_attr_get_long_range(g, "stream_chains", 1, 65536, &c->stream_chains,
+                                               what);
+    rc = rc ? rc : mtsi_h5_attr_get_long_range(g, "stream_thin", 1, 1L << 40, &c->stream_thin,
+                                               what);
+    rc = rc ? rc : mtsi_h5_attr_get_long_range(g, "stream_therm", 0, 1L << 40, &c->stream_therm,
+                                               what);
+    rc = rc ? rc : mtsi_h5_attr_get_long_range(g, "val_n", 0, 1L << 20, &c->val_n, what);
+    if (!rc) {
+        c->stream = 1;
+        c->data[0] = '\0';
+    }
+    return rc;
+}
+
 int mtsi_train_read_cfg(const char *path, mtsi_train_cfg *c)
 {
     char what[1100];
@@ -218,6 +270,8 @@ int mtsi_train_read_cfg(const char *path, mtsi_train_cfg *c)
     snprintf(c->standardize, sizeof c->standardize, "none");
     if (!rc && mtsi_h5_has_attr(g, "standardize"))
         rc = mtsi_h5_attr_get_string(g, "standardize", c->standardize, sizeof c->standardize, what);
+    if (!rc && mtsi_h5_has_attr(g, "source"))
+        rc = read_stream_cfg(g, c, what);
     c->seed = (uint64_t)seed;
     c->augment = (int)augment;
     H5Gclose(g);
@@ -281,6 +335,27 @@ int mtsi_train_read_history(const char *path, double **hist, long *n)
 int mtsi_train_compare_settings(const mtsi_train_cfg *s, const mtsi_train_cfg *c, const char *what)
 {
     const char *tail = "resume with the original settings";
+    DIFF(s->stream != c->stream, "%s: %s differs from the checkpoint's %s; %s", what,
+         c->stream ? "--stream-mcmc" : "--data", s->stream ? "--stream-mcmc" : "--data", tail);
+    if (s->stream) {
+        DIFF(s->m2 != c->m2, "%s: --m2 %g differs from the checkpoint's %g; %s", what, c->m2,
+             s->m2, tail);
+        DIFF(s->lambda != c->lambda, "%s: --lambda %g differs from the checkpoint's %g; %s", what,
+             c->lambda, s->lambda, tail);
+        DIFF(s->stream_L != c->stream_L, "%s: --L %ld differs from the checkpoint's %ld; %s", what,
+             c->stream_L, s->stream_L, tail);
+        DIFF(s->stream_chains != c->stream_chains,
+             "%s: --stream-chains %ld differs from the checkpoint's %ld; %s", what,
+             c->stream_chains, s->stream_chains, tail);
+        DIFF(s->stream_thin != c->stream_thin,
+             "%s: --stream-thin %ld differs from the checkpoint's %ld; %s", what, c->stream_thin,
+             s->stream_thin, tail);
+        DIFF(s->stream_therm != c->stream_therm,
+             "%s: --stream-therm %ld differs from the checkpoint's %ld; %s", what,
+             c->stream_therm, s->stream_therm, tail);
+        DIFF(s->val_n != c->val_n, "%s: --val-n %ld differs from the checkpoint's %ld; %s", what,
+             c->val_n, s->val_n, tail);
+    }
     DIFF(s->batch != c->batch, "%s: --batch %ld differs from the checkpoint's %ld; %s", what,
          c->batch, s->batch, tail);
     DIFF(s->seed != c->seed, "%s: --seed %" PRIu64 " differs from the checkpoint's %" PRIu64 "; %s",
@@ -321,6 +396,39 @@ int mtsi_train_compare_settings(const mtsi_train_cfg *s, const mtsi_train_cfg *c
     return MTSI_OK;
 }
 
+/* The stream's chains from /train/chains: the whole table validated (it
+ * is every rank's), this rank's rows restored; the samples they gave must
+ * be this rank's share of `step` steps. */
+static int load_chains(trainer *t, hid_t g, long step, const char *what)
+{
+    const long P = t->c.stream_chains;
+    if (!mtsi_h5_has(g, "chains"))
+        return mtsi_error_set(MTSI_EINVAL, "%s: no /train/chains (the stream's chains)", what);
+    hid_t gc = H5Gopen2(g, "chains", H5P_DEFAULT);
+    if (gc < 0)
+        return mtsi_error_set(MTSI_EINVAL, "%s: cannot open /train/chains (corrupt file?)", what);
+    char w[1200];
+    snprintf(w, sizeof w, "%s, /train/chains", what);
+    mtsi_chain_table all;
+    int rc = mtsi_chain_table_alloc(&all, P, t->V);
+    rc = rc ? rc : mtsi_chain_table_read(gc, &all, 1, w);
+    H5Gclose(gc);
+    /* every rank's block must be consistent, then this rank's is restored */
+    for (long r0 = 0; !rc && r0 < P; r0 += t->nchain) {
+        rc = mtsi_stream_restore(t->stream, &all, r0, w);
+        if (!rc && mtsi_stream_drawn(t->stream) != step * t->blocal)
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: chains %ld to %ld gave %ld configurations, but "
+                                             "%ld steps take %ld (corrupt checkpoint; start over "
+                                             "with --force)",
+                                w, r0, r0 + t->nchain - 1, mtsi_stream_drawn(t->stream), step,
+                                step * t->blocal);
+    }
+    if (!rc)
+        rc = mtsi_stream_restore(t->stream, &all, t->chain0, w);
+    mtsi_chain_table_free(&all);
+    return rc;
+}
+
 int mtsi_train_load_state(trainer *t, const char *what)
 {
     mtsi_model_info info;
@@ -350,8 +458,12 @@ int mtsi_train_load_state(trainer *t, const char *what)
         snprintf(dw, sizeof dw, "the data '%s'", t->c.data);
         rc = mtsi_shape_require(&info.shape, what, &t->shape, dw);
     }
-    if (!rc && (data_n != t->e.n || strcmp(sum, want) || n_train != t->n_train ||
-                n_val != t->n_val))
+    if (!rc && t->stream && (data_n != 0 || n_train != 0 || n_val != t->n_val))
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: bad stream state (data_n %ld, n_train %ld, n_val %ld; "
+                                         "expected 0, 0, %ld)",
+                            what, data_n, n_train, n_val, t->n_val);
+    if (!rc && !t->stream && (data_n != t->e.n || strcmp(sum, want) || n_train != t->n_train ||
+                              n_val != t->n_val))
         rc = mtsi_error_set(MTSI_EINVAL, "%s: the data '%s' are not the ensemble it was trained on "
                                          "(%ld configurations, checksum %s; the checkpoint has %ld, %s)",
                             what, t->c.data, t->e.n, want, data_n, sum);
@@ -362,8 +474,10 @@ int mtsi_train_load_state(trainer *t, const char *what)
         rc = mtsi_error_set(MTSI_EINVAL, "%s: already trained for %ld steps; give --steps larger "
                                          "than %ld to continue",
                             what, step, step);
-    if (!rc)
+    if (!rc && t->n_train > 0)
         rc = mtsi_h5_read_long(g, "order", t->order, (size_t)t->n_train, what);
+    if (!rc && t->stream)
+        rc = load_chains(t, g, step, what);
     if (!rc) {
         /* a permutation, or a corrupt file would index out of the data */
         char *seen = calloc((size_t)t->n_train, 1);

@@ -8,6 +8,7 @@
 #include "mtsi_ensemble.h"
 #include "mtsi_nn.h" /* before mtsi_model.h, which names struct mtsi_nn_net */
 #include "mtsi_model.h"
+#include "mtsi_stream.h"
 #include "mtsi_train.h"
 
 #define TRAIN_FORMAT "mtsi-train/1"
@@ -15,7 +16,7 @@
 
 typedef struct {
     mtsi_train_cfg c;
-    mtsi_ensemble e;
+    mtsi_ensemble e;            /* the data; with a stream only its couplings are set */
     mtsi_nn_arch arch;
     mtsi_shape shape;           /* of the data (and the model) */
     int dim, h, w;
@@ -42,6 +43,16 @@ typedef struct {
     long loss_count;
     char *cmdline;
     char what[1100];
+    char src[600];              /* the data in messages: "'F.h5'" or "the stream" */
+    /* --stream-mcmc */
+    mtsi_phi4_params phi4;
+    mtsi_sampler_opts so;
+    mtsi_stream *stream;        /* this rank's chains [chain0, chain0 + nchain) */
+    long chain0, nchain;
+    mtsi_chain_table mine;      /* their states, for the checkpoint */
+    mtsi_chain_table chains;    /* rank 0: every chain's state, gathered */
+    double *sx;                 /* blocal x V: this rank's configurations of the step */
+    double *zero;               /* V zeros: x1 of the samples other ranks hold */
 } trainer;
 
 
@@ -51,6 +62,9 @@ int mtsi_train_write_checkpoint(trainer *t, int complete);
 /* Everything that changes the result must equal the checkpoint's. */
 int mtsi_train_compare_settings(const mtsi_train_cfg *stored, const mtsi_train_cfg *c,
                                 const char *what);
+/* With a stream: every rank's chain states into t->chains on rank 0 (a
+ * collective call; before rank 0 writes the checkpoint). */
+void mtsi_train_collect_chains(trainer *t);
 /* Loads the state of the checkpoint t->c.out into t (data and buffers
  * already set up). */
 int mtsi_train_load_state(trainer *t, const char *what);

@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #ifdef MTSI_HAVE_MPI
@@ -128,4 +129,33 @@ void mtsi_mpi_sum(void *v, long n, int elem_size)
     (void)n;
     (void)elem_size;
 #endif
+}
+
+void mtsi_mpi_gather(const void *mine, size_t bytes, void *all)
+{
+#ifdef MTSI_HAVE_MPI
+    if (g_mpi) {
+        mtsi_mpi_wait_all();
+        /* point to point, in chunks: counts are int */
+        const size_t step = INT_MAX / 2;
+        if (g_rank == 0) {
+            if (bytes)
+                memcpy(all, mine, bytes);
+            for (int r = 1; r < g_size; r++)
+                for (size_t off = 0; off < bytes; off += step) {
+                    size_t m = bytes - off < step ? bytes - off : step;
+                    MPI_Recv((char *)all + (size_t)r * bytes + off, (int)m, MPI_BYTE, r, 0,
+                             MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+                }
+        } else {
+            for (size_t off = 0; off < bytes; off += step) {
+                size_t m = bytes - off < step ? bytes - off : step;
+                MPI_Send((const char *)mine + off, (int)m, MPI_BYTE, 0, 0, MPI_COMM_WORLD);
+            }
+        }
+        return;
+    }
+#endif
+    if (bytes)
+        memcpy(all, mine, bytes);
 }

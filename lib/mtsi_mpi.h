@@ -26,6 +26,10 @@ void mtsi_mpi_bcast(void *buf, size_t bytes);
 void mtsi_mpi_wait_all(void);
 /* mtsi_mpi_wait_all, then v[i] = maximum over the ranks */
 void mtsi_mpi_max_int(int *v, int n);
+/* The `bytes` bytes at mine of every rank, rank after rank, into all on
+ * rank 0 (size * bytes; all is not touched on the other ranks). Serial:
+ * a copy. */
+void mtsi_mpi_gather(const void *mine, size_t bytes, void *all);
 /* v[i] = sum over the ranks, every rank receiving the same bits;
  * elem_size 4 (float) or 8 (double). */
 void mtsi_mpi_sum(void *v, long n, int elem_size);

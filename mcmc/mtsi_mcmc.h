@@ -62,12 +62,17 @@ void mtsi_chain_free(mtsi_chain *c);
  * (many clusters, a very long trajectory) short: the chain's state is then
  * partial and the caller restores the state it saved before the update. */
 int mtsi_chain_update(mtsi_chain *c);
+/* on = 0: updates never look at pending signals (never return -1), for
+ * callers that stop only between whole units of work (mtsi train
+ * --stream-mcmc finishes its step). Chains start interruptible. */
+void mtsi_chain_set_interruptible(mtsi_chain *c, int on);
 /* Step-size adaptation during thermalisation: call after each update with
  * the update count so far; adjusts every `window` updates by a
  * Robbins-Monro step in log(step) toward the target acceptance. */
 void mtsi_chain_tune(mtsi_chain *c, long n_updates);
 
 double *mtsi_chain_field(mtsi_chain *c);
+long mtsi_chain_field_size(const mtsi_chain *c); /* V */
 const mtsi_sampler_opts *mtsi_chain_opts(const mtsi_chain *c);
 /* Current step (dt or eps, whichever the sampler uses). */
 double mtsi_chain_step_size(const mtsi_chain *c);

@@ -56,6 +56,220 @@ static uint64_t hash_update(uint64_t h, const double *x, long n)
 }
 #define HASH0 0xcbf29ce484222325ULL
 
+/* ---- chain states in checkpoints ------------------------------------- */
+
+int mtsi_chain_table_alloc(mtsi_chain_table *t, long n, long V)
+{
+    memset(t, 0, sizeof *t);
+    t->n = n;
+    t->V = V;
+    size_t m = (size_t)(n > 0 ? n : 1);
+    t->fields = mtsi_malloc(m * (size_t)V * sizeof(double));
+    t->rng = mtsi_malloc(m * 4 * sizeof *t->rng);
+    t->dv = mtsi_malloc(m * MTSI_CHAIN_ND * sizeof(double));
+    t->lv = mtsi_malloc(m * MTSI_CHAIN_NL * sizeof(long));
+    if (!t->fields || !t->rng || !t->dv || !t->lv) {
+        mtsi_chain_table_free(t);
+        return mtsi_error_set(MTSI_ENOMEM, "out of memory for the states of %ld chains", n);
+    }
+    return MTSI_OK;
+}
+
+void mtsi_chain_table_free(mtsi_chain_table *t)
+{
+    free(t->fields);
+    free(t->rng);
+    free(t->dv);
+    free(t->lv);
+    t->fields = NULL;
+    t->rng = NULL;
+    t->dv = NULL;
+    t->lv = NULL;
+}
+
+void mtsi_chain_table_put(mtsi_chain_table *t, long i, mtsi_chain *c, long updates, long saved)
+{
+    mtsi_chain_state s;
+    mtsi_chain_get_state(c, &s);
+    memcpy(t->fields + i * t->V, mtsi_chain_field(c), (size_t)t->V * sizeof(double));
+    for (int k = 0; k < 4; k++)
+        t->rng[i * 4 + k] = s.rng.s[k];
+    double *d = t->dv + i * MTSI_CHAIN_ND;
+    long *l = t->lv + i * MTSI_CHAIN_NL;
+    d[0] = s.rng.spare;
+    d[1] = s.step;
+    d[2] = s.cluster_sites;
+    d[3] = s.cluster_count;
+    d[4] = (double)s.ncl;
+    d[5] = 0;
+    l[0] = s.rng.has_spare;
+    l[1] = s.acc;
+    l[2] = s.prop;
+    l[3] = s.tune_acc;
+    l[4] = s.tune_prop;
+    l[5] = updates;
+    l[6] = saved;
+}
+
+void mtsi_chain_table_get(const mtsi_chain_table *t, long i, mtsi_chain_state *s, long *updates,
+                          long *saved)
+{
+    memset(s, 0, sizeof *s);
+    const double *d = t->dv + i * MTSI_CHAIN_ND;
+    const long *l = t->lv + i * MTSI_CHAIN_NL;
+    for (int k = 0; k < 4; k++)
+        s->rng.s[k] = t->rng[i * 4 + k];
+    s->rng.spare = d[0];
+    s->step = d[1];
+    s->cluster_sites = d[2];
+    s->cluster_count = d[3];
+    s->ncl = (long)d[4];
+    s->rng.has_spare = (int)l[0];
+    s->acc = l[1];
+    s->prop = l[2];
+    s->tune_acc = l[3];
+    s->tune_prop = l[4];
+    *updates = l[5];
+    *saved = l[6];
+}
+
+static uint64_t table_checksum(const mtsi_chain_table *t)
+{
+    const size_t n = (size_t)t->n;
+    const struct {
+        const void *p;
+        size_t bytes;
+    } part[4] = {{t->fields, n * (size_t)t->V * sizeof(double)},
+                 {t->rng, n * 4 * sizeof *t->rng},
+                 {t->dv, n * MTSI_CHAIN_ND * sizeof(double)},
+                 {t->lv, n * MTSI_CHAIN_NL * sizeof(long)}};
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int k = 0; k < 4; k++) {
+        const unsigned char *b = part[k].p;
+        for (size_t i = 0; i < part[k].bytes; i++) {
+            h ^= b[i];
+            h *= 0x100000001b3ULL;
+        }
+    }
+    return h;
+}
+
+int mtsi_chain_table_write(hid_t loc, const mtsi_chain_table *t)
+{
+    hsize_t d2[2] = {(hsize_t)t->n, (hsize_t)t->V};
+    int rc = mtsi_h5_write_double(loc, "fields", 2, d2, t->fields);
+    d2[1] = 4;
+    rc = rc ? rc : mtsi_h5_write_u64(loc, "rng", 2, d2, t->rng);
+    d2[1] = MTSI_CHAIN_ND;
+    rc = rc ? rc : mtsi_h5_write_double(loc, "state_d", 2, d2, t->dv);
+    d2[1] = MTSI_CHAIN_NL;
+    rc = rc ? rc : mtsi_h5_write_long(loc, "state_l", 2, d2, t->lv);
+    char sum[32];
+    snprintf(sum, sizeof sum, "%016llx", (unsigned long long)table_checksum(t));
+    rc = rc ? rc : mtsi_h5_attr_set_string(loc, "chains_checksum", sum);
+    return rc;
+}
+
+/* Dataset `name` of loc: shape [rows] (cols 0) or [rows, cols], of class
+ * float or a 64-bit integer as `kind` asks, read into data. */
+static int read_table(hid_t loc, const char *name, long rows, long cols, hid_t kind, void *data,
+                      const char *what)
+{
+    hsize_t d[3];
+    int rk = mtsi_h5_shape(loc, name, d, 3, what);
+    if (rk < 0)
+        return mtsi_error_code();
+    if (rk != (cols ? 2 : 1) || d[0] != (hsize_t)rows || (cols && d[1] != (hsize_t)cols))
+        return mtsi_error_set(MTSI_EINVAL, "%s: dataset '%s' has the wrong shape (expected [%ld%s])",
+                              what, name, rows, cols ? ", ..." : "");
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    hid_t ty = ds >= 0 ? H5Dget_type(ds) : -1;
+    int want_float = kind == H5T_NATIVE_DOUBLE;
+    int good = ty >= 0 && (want_float ? H5Tget_class(ty) == H5T_FLOAT
+                                      : H5Tget_class(ty) == H5T_INTEGER && H5Tget_size(ty) == 8);
+    if (ty >= 0)
+        H5Tclose(ty);
+    if (ds >= 0)
+        H5Dclose(ds);
+    if (!good)
+        return mtsi_error_set(MTSI_EINVAL, "%s: dataset '%s' is not of %s type", what, name,
+                              want_float ? "a floating-point" : "a 64-bit integer");
+    size_t n = (size_t)rows * (size_t)(cols ? cols : 1);
+    if (kind == H5T_NATIVE_DOUBLE)
+        return mtsi_h5_read_double(loc, name, data, n, what);
+    if (kind == H5T_NATIVE_LONG)
+        return mtsi_h5_read_long(loc, name, data, n, what);
+    return mtsi_h5_read_u64(loc, name, data, n, what);
+}
+
+int mtsi_chain_table_read(hid_t loc, mtsi_chain_table *t, int need_checksum, const char *what)
+{
+    const long C = t->n, V = t->V;
+    int rc = read_table(loc, "fields", C, V, H5T_NATIVE_DOUBLE, t->fields, what);
+    rc = rc ? rc : mtsi_check_finite(t->fields, (size_t)C * (size_t)V, what, "fields");
+    rc = rc ? rc : read_table(loc, "rng", C, 4, H5T_NATIVE_ULLONG, t->rng, what);
+    rc = rc ? rc : read_table(loc, "state_d", C, MTSI_CHAIN_ND, H5T_NATIVE_DOUBLE, t->dv, what);
+    rc = rc ? rc : mtsi_check_finite(t->dv, (size_t)C * MTSI_CHAIN_ND, what, "state_d");
+    rc = rc ? rc : read_table(loc, "state_l", C, MTSI_CHAIN_NL, H5T_NATIVE_LONG, t->lv, what);
+    if (rc)
+        return rc;
+    for (long c = 0; c < C; c++) {
+        mtsi_chain_state s;
+        long updates, saved;
+        mtsi_chain_table_get(t, c, &s, &updates, &saved);
+        const double ncl = t->dv[c * MTSI_CHAIN_ND + 4];
+        const long has_spare = t->lv[c * MTSI_CHAIN_NL];
+        if ((s.rng.s[0] | s.rng.s[1] | s.rng.s[2] | s.rng.s[3]) == 0 ||
+            (has_spare != 0 && has_spare != 1) || !(s.step > 0) || s.acc < 0 ||
+            s.prop < s.acc || s.tune_acc < 0 || s.tune_prop < s.tune_acc ||
+            s.cluster_sites < 0 || s.cluster_count < 0 || ncl < 0 || ncl > 1e15 ||
+            updates < 0 || saved < 0)
+            return mtsi_error_set(MTSI_EINVAL, "%s: inconsistent state of chain %ld (corrupt "
+                                               "checkpoint; start over with --force)",
+                                  what, c);
+    }
+    if (need_checksum || mtsi_h5_has_attr(loc, "chains_checksum")) {
+        char sum[32], want[32];
+        if ((rc = mtsi_h5_attr_get_string(loc, "chains_checksum", sum, sizeof sum, what)))
+            return rc;
+        snprintf(want, sizeof want, "%016llx", (unsigned long long)table_checksum(t));
+        if (strcmp(sum, want))
+            return mtsi_error_set(MTSI_EINVAL, "%s: the chain states do not match their checksum "
+                                               "(corrupt checkpoint; start over with --force)",
+                                  what);
+    }
+    return MTSI_OK;
+}
+
+int mtsi_chain_advance(mtsi_chain *ch, long idx, long *updates, long therm, double *backup)
+{
+    const mtsi_sampler_opts *o = mtsi_chain_opts(ch);
+    mtsi_chain_state s0;
+    long V = 0;
+    if (backup) {
+        mtsi_chain_get_state(ch, &s0);
+        V = mtsi_chain_field_size(ch);
+        memcpy(backup, mtsi_chain_field(ch), (size_t)V * sizeof(double));
+    }
+    if (mtsi_chain_update(ch) < 0) {
+        if (backup)
+            mtsi_chain_set_state(ch, &s0, backup);
+        return MTSI_EINTR;
+    }
+    long u = ++*updates;
+    const double *phi = mtsi_chain_field(ch);
+    V = mtsi_chain_field_size(ch);
+    for (long a = 0; a < V; a++)
+        if (!isfinite(phi[a]))
+            return mtsi_error_set(MTSI_EINVAL,
+                                  "chain %ld became non-finite at update %ld (sampler %s, "
+                                  "step %g): the step is too large for this model",
+                                  idx, u, mtsi_sampler_name(o->kind), mtsi_chain_step_size(ch));
+    if (u <= therm)
+        mtsi_chain_tune(ch, u);
+    return MTSI_OK;
+}
+
 static void run_free(run *r)
 {
     if (r->ch)
@@ -198,48 +412,17 @@ static int checkpoint_write(run *r)
     rc |= mtsi_h5_attr_set_string(f, "out", r->out);
     rc |= mtsi_h5_attr_set_long(f, "n", r->cfg.n);
     rc |= write_settings(f, &r->cfg, r->cmdline);
-    double *fields = malloc((size_t)(C * V) * sizeof(double));
-    unsigned long long *rs = malloc((size_t)C * 4 * sizeof *rs);
-    double *dv = malloc((size_t)C * 6 * sizeof(double));
-    long *lv = malloc((size_t)C * 7 * sizeof(long));
-    if (!fields || !rs || !dv || !lv) {
-        rc = mtsi_error_set(MTSI_ENOMEM, "out of memory writing checkpoint");
+    mtsi_chain_table tab;
+    if (mtsi_chain_table_alloc(&tab, C, V)) {
+        rc = MTSI_ENOMEM;
     } else {
-        for (long c = 0; c < C; c++) {
-            mtsi_chain_state s;
-            mtsi_chain_get_state(r->ch[c], &s);
-            memcpy(fields + c * V, mtsi_chain_field(r->ch[c]), (size_t)V * sizeof(double));
-            for (int i = 0; i < 4; i++)
-                rs[c * 4 + i] = s.rng.s[i];
-            dv[c * 6 + 0] = s.rng.spare;
-            dv[c * 6 + 1] = s.step;
-            dv[c * 6 + 2] = s.cluster_sites;
-            dv[c * 6 + 3] = s.cluster_count;
-            dv[c * 6 + 4] = (double)s.ncl;
-            dv[c * 6 + 5] = 0;
-            lv[c * 7 + 0] = s.rng.has_spare;
-            lv[c * 7 + 1] = s.acc;
-            lv[c * 7 + 2] = s.prop;
-            lv[c * 7 + 3] = s.tune_acc;
-            lv[c * 7 + 4] = s.tune_prop;
-            lv[c * 7 + 5] = r->updates[c];
-            lv[c * 7 + 6] = r->saved[c];
-        }
-        hsize_t d2[2] = {(hsize_t)C, (hsize_t)V};
-        rc |= mtsi_h5_write_double(f, "fields", 2, d2, fields);
-        d2[1] = 4;
-        rc |= mtsi_h5_write_u64(f, "rng", 2, d2, rs);
-        d2[1] = 6;
-        rc |= mtsi_h5_write_double(f, "state_d", 2, d2, dv);
-        d2[1] = 7;
-        rc |= mtsi_h5_write_long(f, "state_l", 2, d2, lv);
+        for (long c = 0; c < C; c++)
+            mtsi_chain_table_put(&tab, c, r->ch[c], r->updates[c], r->saved[c]);
+        rc |= mtsi_chain_table_write(f, &tab);
         hsize_t dc = (hsize_t)C;
         rc |= mtsi_h5_write_u64(f, "part_hash", 1, &dc, (const unsigned long long *)r->hash);
+        mtsi_chain_table_free(&tab);
     }
-    free(fields);
-    free(rs);
-    free(dv);
-    free(lv);
     if (H5Fclose(f) < 0 && !rc)
         rc = 1;
     if (rc) {
@@ -476,26 +659,18 @@ static int chain_round(run *r, long c, long budget)
             break;
         /* An update cut short by a signal is undone, so that the
          * checkpoint holds the state between two updates (bitwise resume). */
-        mtsi_chain_state s0;
-        mtsi_chain_get_state(ch, &s0);
-        memcpy(r->backup[c], mtsi_chain_field(ch), (size_t)V * sizeof(double));
-        if (mtsi_chain_update(ch) < 0) {
-            mtsi_chain_set_state(ch, &s0, r->backup[c]);
+        int rc = mtsi_chain_advance(ch, c, &r->updates[c], cfg->therm, r->backup[c]);
+        if (rc == MTSI_EINTR)
             break;
+        if (rc) {
+            char m[512];
+            snprintf(m, sizeof m, "%s", mtsi_error_msg());
+            return mtsi_error_set(rc, "%s; use a smaller --dt or --eps", m);
         }
-        long u = ++r->updates[c];
+        long u = r->updates[c];
         const double *phi = mtsi_chain_field(ch);
-        for (long a = 0; a < V; a++)
-            if (!isfinite(phi[a]))
-                return mtsi_error_set(MTSI_EINVAL,
-                                      "chain %ld became non-finite at update %ld (sampler %s, "
-                                      "step %g): the step is too large for this model; use a "
-                                      "smaller --dt or --eps",
-                                      c, u, r->sampler_name, mtsi_chain_step_size(ch));
-        if (u <= cfg->therm) {
-            mtsi_chain_tune(ch, u);
+        if (u <= cfg->therm)
             continue;
-        }
         if ((u - cfg->therm) % cfg->thin != 0)
             continue;
         double *rec = r->recbuf[c];
@@ -511,7 +686,7 @@ static int chain_round(run *r, long c, long budget)
                                       r->sampler_name, mtsi_chain_step_size(ch));
         long long off = (long long)(r->base[c] + r->saved[c]) * r->rec * (long long)sizeof(double);
         size_t len = (size_t)r->rec * sizeof(double);
-        int rc = mtsi_pwrite_all(r->fd, rec, len, off, r->part);
+        rc = mtsi_pwrite_all(r->fd, rec, len, off, r->part);
         if (rc)
             return rc;
         r->hash[c] = hash_update(r->hash[c], rec, r->rec);
@@ -670,24 +845,6 @@ int mtsi_run_mcmc(const mtsi_run_cfg *cfg)
     return rc;
 }
 
-static int read_table(hid_t f, const char *name, long rows, long cols, hid_t kind, void *data,
-                      const char *what)
-{
-    hsize_t d[3];
-    int rk = mtsi_h5_shape(f, name, d, 3, what);
-    if (rk < 0)
-        return mtsi_error_code();
-    if (rk != (cols ? 2 : 1) || d[0] != (hsize_t)rows || (cols && d[1] != (hsize_t)cols))
-        return mtsi_error_set(MTSI_EINVAL, "%s: dataset '%s' has the wrong shape (expected [%ld%s])",
-                              what, name, rows, cols ? ", ..." : "");
-    size_t n = (size_t)rows * (size_t)(cols ? cols : 1);
-    if (kind == H5T_NATIVE_DOUBLE)
-        return mtsi_h5_read_double(f, name, data, n, what);
-    if (kind == H5T_NATIVE_LONG)
-        return mtsi_h5_read_long(f, name, data, n, what);
-    return mtsi_h5_read_u64(f, name, data, n, what);
-}
-
 int mtsi_run_resume(const char *out, double ckpt_every)
 {
     /* The lock first: nobody else may touch OUT.part while it is checked. */
@@ -772,56 +929,26 @@ int mtsi_run_resume(const char *out, double ckpt_every)
     if (!rc)
         rc = run_setup(&r, &cfg);
     const long C = cfg.chains, V = cfg.p.V;
-    double *fields = NULL, *dv = NULL;
-    unsigned long long *rs = NULL, *ph = NULL;
-    long *lv = NULL;
-    if (!rc) {
-        fields = mtsi_malloc((size_t)C * (size_t)V * sizeof(double));
-        rs = mtsi_malloc((size_t)C * 4 * sizeof *rs);
-        dv = mtsi_malloc((size_t)C * 6 * sizeof(double));
-        lv = mtsi_malloc((size_t)C * 7 * sizeof(long));
-        ph = mtsi_malloc((size_t)C * sizeof *ph);
-        if (!fields || !rs || !dv || !lv || !ph)
-            rc = MTSI_ENOMEM;
-    }
-    rc = rc ? rc : read_table(f, "fields", C, V, H5T_NATIVE_DOUBLE, fields, what);
-    rc = rc ? rc : mtsi_check_finite(fields, (size_t)C * (size_t)V, what, "fields");
-    rc = rc ? rc : read_table(f, "rng", C, 4, H5T_NATIVE_ULLONG, rs, what);
-    rc = rc ? rc : read_table(f, "state_d", C, 6, H5T_NATIVE_DOUBLE, dv, what);
-    rc = rc ? rc : mtsi_check_finite(dv, (size_t)C * 6, what, "state_d");
-    rc = rc ? rc : read_table(f, "state_l", C, 7, H5T_NATIVE_LONG, lv, what);
+    unsigned long long *ph = NULL;
+    mtsi_chain_table tab;
+    memset(&tab, 0, sizeof tab);
+    if (!rc && !(rc = mtsi_chain_table_alloc(&tab, C, V)) &&
+        !(ph = mtsi_malloc((size_t)C * sizeof *ph)))
+        rc = MTSI_ENOMEM;
+    rc = rc ? rc : mtsi_chain_table_read(f, &tab, 0, what); /* older ones have no checksum */
     rc = rc ? rc : read_table(f, "part_hash", C, 0, H5T_NATIVE_ULLONG, ph, what);
     if (H5Fclose(f) < 0 && !rc)
         rc = mtsi_error_set(MTSI_EINVAL, "%s: cannot close it", what);
     for (long c = 0; c < C && !rc; c++) {
         mtsi_chain_state s;
-        memset(&s, 0, sizeof s);
-        for (int i = 0; i < 4; i++)
-            s.rng.s[i] = rs[c * 4 + i];
-        s.rng.spare = dv[c * 6 + 0];
-        s.step = dv[c * 6 + 1];
-        s.cluster_sites = dv[c * 6 + 2];
-        s.cluster_count = dv[c * 6 + 3];
-        s.ncl = (long)dv[c * 6 + 4];
-        s.rng.has_spare = (int)lv[c * 7 + 0];
-        s.acc = lv[c * 7 + 1];
-        s.prop = lv[c * 7 + 2];
-        s.tune_acc = lv[c * 7 + 3];
-        s.tune_prop = lv[c * 7 + 4];
-        r.updates[c] = lv[c * 7 + 5];
-        r.saved[c] = lv[c * 7 + 6];
+        mtsi_chain_table_get(&tab, c, &s, &r.updates[c], &r.saved[c]);
         long can_save = r.updates[c] > cfg.therm ? (r.updates[c] - cfg.therm) / cfg.thin : 0;
-        if ((s.rng.s[0] | s.rng.s[1] | s.rng.s[2] | s.rng.s[3]) == 0 ||
-            (lv[c * 7 + 0] != 0 && lv[c * 7 + 0] != 1) || !(s.step > 0) || s.acc < 0 ||
-            s.prop < s.acc || s.tune_acc < 0 || s.tune_prop < s.tune_acc ||
-            s.cluster_sites < 0 || s.cluster_count < 0 || dv[c * 6 + 4] < 0 ||
-            dv[c * 6 + 4] > 1e15 || r.updates[c] < 0 || r.saved[c] < 0 ||
-            r.saved[c] > mtsi_run_chain_share(cfg.n, C, c) || r.saved[c] > can_save) {
+        if (r.saved[c] > mtsi_run_chain_share(cfg.n, C, c) || r.saved[c] > can_save) {
             rc = mtsi_error_set(MTSI_EINVAL, "%s: inconsistent state of chain %ld (corrupt "
                                 "checkpoint; start over with --force)", what, c);
             break;
         }
-        mtsi_chain_set_state(r.ch[c], &s, fields + c * V);
+        mtsi_chain_set_state(r.ch[c], &s, tab.fields + c * V);
         r.hash[c] = HASH0;
     }
     if (!rc)
@@ -846,10 +973,7 @@ int mtsi_run_resume(const char *out, double ckpt_every)
                                 "records were changed); start over with --force", r.part, c);
         r.hash[c] = h;
     }
-    free(fields);
-    free(rs);
-    free(dv);
-    free(lv);
+    mtsi_chain_table_free(&tab);
     free(ph);
     if (!rc) {
         r.progress_ckpt = 1; /* existing files: kept on failure, as they were */

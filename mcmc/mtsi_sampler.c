@@ -134,6 +134,7 @@ struct mtsi_chain {
     unsigned gen;
     double cluster_sites, cluster_count; /* totals over Wolff clusters grown */
     long ncl;                            /* clusters per update in auto mode */
+    int no_signal;                       /* 1: updates are never cut short by a signal */
 };
 
 /* out = IFFT(k FFT(in)) with k a half-spectrum kernel (unnormalised FFTs:
@@ -315,6 +316,8 @@ mtsi_chain *mtsi_chain_new(const mtsi_phi4_params *p, const mtsi_sampler_opts *o
 }
 
 double *mtsi_chain_field(mtsi_chain *c) { return c->phi; }
+long mtsi_chain_field_size(const mtsi_chain *c) { return c->V; }
+void mtsi_chain_set_interruptible(mtsi_chain *c, int on) { c->no_signal = !on; }
 const mtsi_sampler_opts *mtsi_chain_opts(const mtsi_chain *c) { return &c->o; }
 double mtsi_chain_step_size(const mtsi_chain *c) { return c->step; }
 
@@ -429,7 +432,7 @@ static int hmc(mtsi_chain *c, int fourier)
     for (long a = 0; a < V; a++)
         c->mom[a] -= 0.5 * eps * c->grad[a];
     for (int s = 0; s < c->o.nleap; s++) {
-        if ((s & 255) == 255 && mtsi_signal_pending()) {
+        if ((s & 255) == 255 && !c->no_signal && mtsi_signal_pending()) {
             /* a very long trajectory: give up this update, field intact */
             memcpy(c->phi, c->phi0, (size_t)V * sizeof(double));
             memcpy(c->grad, c->grad0, (size_t)V * sizeof(double));
@@ -532,7 +535,7 @@ static int cluster(mtsi_chain *c)
     for (long i = 0; i < n; i++) {
         /* Many clusters per update: a signal must still be seen promptly.
          * The caller restores the state it saved before the update. */
-        if ((i & 1023) == 1023 && mtsi_signal_pending())
+        if ((i & 1023) == 1023 && !c->no_signal && mtsi_signal_pending())
             return -1;
         c->cluster_sites += (double)wolff(c);
     }
