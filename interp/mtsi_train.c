@@ -754,7 +754,10 @@ int mtsi_train_run(const mtsi_train_cfg *c, int resume)
             t.loss_count = 0;
         }
         char extra[96];
-        snprintf(extra, sizeof extra, "loss %.4g val %.4g", last_train, last_val);
+        if (isfinite(last_train))
+            snprintf(extra, sizeof extra, "loss %.4g val %.4g", last_train, last_val);
+        else /* nothing logged yet */
+            snprintf(extra, sizeof extra, "loss - val -");
         mtsi_progress_update(pg, t.step - start, extra);
         /* with ranks, the signal every rank agreed on in the step */
         int sig = t.size > 1 ? t.sig : mtsi_signal_pending();
