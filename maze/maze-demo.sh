@@ -45,7 +45,7 @@ step "medium maze: plan $PAIRS random pairs by inpainting with the network"
     --out "$OUT/medium-plans-net.png" --force
 step "summary"
 for f in "$OUT"/*-eval-*.json; do
-    tr -d '\n' <"$f" | sed 's/ //g' |
+    { tr -d '\n' <"$f"; echo; } | sed 's/ //g' |
         sed -n 's/.*"maze":"\([a-z]*\)".*"pairs":\([0-9]*\).*"valid":{"count":\([0-9]*\).*"valid_clearance":{"count":\([0-9]*\).*"length_ratio":{"n":[0-9]*,"mean":\([0-9.]*\).*/\1 pairs \2: valid \3, with clearance \4, length\/shortest \5/p' |
         sed "s|^|$(basename "$f" .json): |"
 done
