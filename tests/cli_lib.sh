@@ -35,3 +35,41 @@ finish() {
     echo "$NAME: $pass passed, $fails failed"
     [ "$fails" -eq 0 ]
 }
+
+# term_when_written FILE CMD...: run CMD in the background (stderr to
+# term.err in the current directory), send it SIGTERM as soon as FILE exists
+# (its first checkpoint; at most 20 s), wait; the status is CMD's.
+term_when_written() {
+    _file=$1
+    shift
+    "$@" 2>term.err &
+    _pid=$!
+    _i=0
+    while [ ! -e "$_file" ] && [ $_i -lt 400 ]; do
+        sleep 0.05
+        _i=$((_i + 1))
+    done
+    kill -TERM $_pid 2>/dev/null
+    wait $_pid
+}
+
+# mpi_setup: exits 77 (skipped) without an MPI launcher ($MPIRUN); else sets
+# MPI to a two-rank launch with one OpenMP thread per rank, allowed as root
+# (CI runs as root on two cores). Sanitizer builds: OpenMPI's runtime keeps
+# allocations past MPI_Finalize (tests/lsan.supp names its libraries); the
+# full unwinder lets those suppressions see the stacks through the
+# components it has unloaded.
+mpi_setup() {
+    MPIRUN=${MPIRUN:-}
+    if [ -z "$MPIRUN" ] || ! command -v "$MPIRUN" >/dev/null 2>&1; then
+        echo "no mpirun: skipped"
+        exit 77
+    fi
+    OMPI_ALLOW_RUN_AS_ROOT=1
+    OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    MTSI_PROGRESS=${MTSI_PROGRESS:-0}
+    LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}fast_unwind_on_malloc=0"
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+    export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM MTSI_PROGRESS LSAN_OPTIONS ASAN_OPTIONS
+    MPI="$MPIRUN -q -np 2 --oversubscribe --bind-to none -x OMP_NUM_THREADS=1 -x MTSI_PROGRESS -x LSAN_OPTIONS -x ASAN_OPTIONS"
+}

@@ -69,12 +69,7 @@ cp d.h5 ref/ && cp d.h5 term/ && cp d.h5 kill9/
 "$STATE" ref/k.h5 >ref.st || bad "reference state"
 
 cd term
-"$MTSI" train $LONG 2>term.err &
-pid=$!
-i=0
-while [ ! -e k.h5 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
-kill -TERM $pid 2>/dev/null
-wait $pid
+term_when_written k.h5 "$MTSI" train $LONG
 rc=$?
 if "$STATE" k.h5 2>/dev/null | grep -q "^train_step 150$"; then
     echo "note: run finished before SIGTERM; resume path not exercised"

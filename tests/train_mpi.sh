@@ -24,23 +24,7 @@ NAME=train_mpi
 . "$(dirname "$0")/cli_lib.sh"
 BUILD=$(cd "$(dirname "$MTSI")" && pwd)
 STATE=${TRAIN_STATE:-$BUILD/tests/train_state}
-MPIRUN=${MPIRUN:-}
-if [ -z "$MPIRUN" ] || ! command -v "$MPIRUN" >/dev/null 2>&1; then
-    echo "no mpirun: skipped"
-    exit 77
-fi
-# CI runs as root on two cores: allow it, and one OpenMP thread per rank.
-OMPI_ALLOW_RUN_AS_ROOT=1
-OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-MTSI_PROGRESS=${MTSI_PROGRESS:-0}
-export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM MTSI_PROGRESS
-# Sanitizer builds: OpenMPI's runtime keeps allocations past MPI_Finalize
-# (tests/lsan.supp names its libraries); the full unwinder lets those
-# suppressions see the stacks through the components it has unloaded.
-LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}fast_unwind_on_malloc=0"
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export LSAN_OPTIONS ASAN_OPTIONS
-MPI="$MPIRUN -q -np 2 --oversubscribe --bind-to none -x OMP_NUM_THREADS=1 -x MTSI_PROGRESS -x LSAN_OPTIONS -x ASAN_OPTIONS"
+mpi_setup
 cd "$T" || exit 1
 
 "$MTSI" mcmc --m2 -4 --lambda 4.6 --L 4 --sampler cluster --n 200 --therm 100 --thin 2 \
@@ -72,12 +56,7 @@ mkdir ref term
 (cd ref && $MPI "$MTSI" train $LONG 2>ref.err) || bad "reference two-rank run: $(cat ref/ref.err)"
 "$STATE" ref/k.h5 >ref.st || bad "reference state"
 cd term
-$MPI "$MTSI" train $LONG 2>term.err &
-pid=$!
-i=0
-while [ ! -e k.h5 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
-kill -TERM $pid 2>/dev/null
-wait $pid
+term_when_written k.h5 $MPI "$MTSI" train $LONG
 rc=$?
 if "$STATE" k.h5 2>/dev/null | grep -q "^train_step 300$"; then
     echo "note: run finished before SIGTERM; resume path not exercised"

@@ -52,12 +52,7 @@ LONG="$S --out k.h5 --steps 300 --log-every 10 --checkpoint-every 5 --seed 9 $NE
 mkdir ref term
 (cd ref && "$MTSI" train $LONG) || bad "reference run"
 cd term
-"$MTSI" train $LONG 2>term.err &
-pid=$!
-i=0
-while [ ! -e k.h5 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
-kill -TERM $pid 2>/dev/null
-wait $pid
+term_when_written k.h5 "$MTSI" train $LONG
 rc=$?
 if "$STATE" k.h5 2>/dev/null | grep -q "^train_step 300$"; then
     echo "note: run finished before SIGTERM; resume path not exercised"

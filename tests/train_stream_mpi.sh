@@ -16,18 +16,7 @@ export OMP_NUM_THREADS
 cd "$T" || exit 1
 NET="--arch width=8,mult=1-2,groups=4 --batch 8 --ema 0.9 --quiet"
 S="--stream-mcmc --m2 -4 --lambda 4.7 --L 8 --stream-chains 6 --stream-therm 50 --val-n 16"
-MPIRUN=${MPIRUN:-}
-if [ -z "$MPIRUN" ] || ! command -v "$MPIRUN" >/dev/null 2>&1; then
-    echo "no mpirun: skipped"
-    exit 77
-fi
-OMPI_ALLOW_RUN_AS_ROOT=1
-OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-MTSI_PROGRESS=${MTSI_PROGRESS:-0}
-LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}fast_unwind_on_malloc=0"
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM MTSI_PROGRESS LSAN_OPTIONS ASAN_OPTIONS
-MPI="$MPIRUN -q -np 2 --oversubscribe --bind-to none -x OMP_NUM_THREADS=1 -x MTSI_PROGRESS -x LSAN_OPTIONS -x ASAN_OPTIONS"
+mpi_setup
 L2="$S --out k.h5 --steps 200 --log-every 10 --checkpoint-every 5 --seed 9 $NET"
 mkdir r1 rt one
 (cd r1 && $MPI "$MTSI" train $L2 2>err) || bad "two ranks: $(cat r1/err)"
@@ -35,12 +24,7 @@ mkdir r1 rt one
 (cd one && "$MTSI" train $L2) || bad "one process"
 cmp -s r1/k.h5 one/k.h5 && bad "two ranks gave the one-process file (a chain should feed other samples)"
 cd rt
-$MPI "$MTSI" train $L2 2>term.err &
-pid=$!
-i=0
-while [ ! -e k.h5 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
-kill -TERM $pid 2>/dev/null
-wait $pid
+term_when_written k.h5 $MPI "$MTSI" train $L2
 if "$STATE" k.h5 2>/dev/null | grep -q "^train_step 200$"; then
     echo "note: two-rank run finished before SIGTERM; resume path not exercised"
 else
