@@ -7,6 +7,7 @@
 #include "mtsi_err.h"
 #include "mtsi_h5.h"
 #include "mtsi_images.h"
+#include "mtsi_interp.h"
 #include "mtsi_json.h"
 #include "mtsi_plot.h"
 
@@ -36,6 +37,8 @@ static const char usage_text[] =
     "                          --out FIG.png|pdf|svg [--force]\n"
     "       mtsi images figure --stages S1.h5,S2.h5,... [--truth X.h5] [--rows N]\n"
     "                          --out FIG.png|pdf|svg [--force]\n"
+    "       mtsi images figure --sequence G.h5 [--columns C] [--rows N]\n"
+    "                          --out FIG.png|pdf|svg [--force]\n"
     "\n"
     "The image task of SPEC section 7 (MNIST, 28x28, pixels 2p-1 in [-1, 1]).\n"
     "\n"
@@ -58,7 +61,10 @@ static const char usage_text[] =
     "             the Frechet distance between the classifier's features of X and REF\n"
     "  figure     inpainting: per image the observation (missing pixels red), S\n"
     "             samples, their mean and the truth; --stages: sequential\n"
-    "             generation, one column per stage file (pixels with /mask 0 red)\n"
+    "             generation, one column per stage file (pixels with /mask 0 red);\n"
+    "             --sequence: one output of mtsi sample --path sequential, drawn\n"
+    "             after C of its stages (its order and seed recomputed; pixels\n"
+    "             not generated yet red)\n"
     "\n"
     "Masks M: box:S (central SxS missing; box:14 = rows/cols 7..20), random:F\n"
     "(fraction F missing, a new mask per image from the seed), rows:even,\n"
@@ -69,7 +75,8 @@ static const char usage_text[] =
 enum {
     O_PACKAGE = 256, O_OUT_TRAIN, O_OUT_TEST, O_NTEST, O_SEED, O_COUNTS, O_FORCE, O_MASK, O_DATA,
     O_OUT, O_METHOD, O_TRUTH, O_SIGMA, O_N, O_RECON, O_K, O_JSON, O_TRAIN, O_TEST, O_EPOCHS,
-    O_BATCH, O_LR, O_SHIFT, O_ARCH, O_MODEL, O_REF, O_ROWS, O_SAMPLES, O_STAGES, O_RIDGE
+    O_BATCH, O_LR, O_SHIFT, O_ARCH, O_MODEL, O_REF, O_ROWS, O_SAMPLES, O_STAGES, O_RIDGE,
+    O_SEQUENCE, O_COLUMNS
 };
 
 static const struct option longopts[] = {
@@ -88,12 +95,13 @@ static const struct option longopts[] = {
     {"model", required_argument, 0, O_MODEL},     {"ref", required_argument, 0, O_REF},
     {"rows", required_argument, 0, O_ROWS},       {"samples", required_argument, 0, O_SAMPLES},
     {"stages", required_argument, 0, O_STAGES},   {"ridge", required_argument, 0, O_RIDGE},
+    {"sequence", required_argument, 0, O_SEQUENCE}, {"columns", required_argument, 0, O_COLUMNS},
     {0, 0, 0, 0}};
 
 typedef struct {
     const char *package, *out_train, *out_test, *counts, *mask, *data, *out, *method, *truth,
-        *recon, *train, *test, *arch, *model, *ref, *stages;
-    long ntest, n, k, epochs, batch, shift, rows, samples;
+        *recon, *train, *test, *arch, *model, *ref, *stages, *sequence;
+    long ntest, n, k, epochs, batch, shift, rows, samples, columns;
     double sigma, lr, ridge;
     unsigned long long seed;
     int seed_set, force, json, ridge_set;
@@ -118,7 +126,8 @@ static int allowed(const char *sub, int o)
         {"train-classifier",
          {O_TRAIN, O_OUT, O_TEST, O_EPOCHS, O_BATCH, O_LR, O_SHIFT, O_SEED, O_ARCH, O_FORCE}},
         {"classify", {O_MODEL, O_DATA, O_REF, O_JSON}},
-        {"figure", {O_TRUTH, O_RECON, O_STAGES, O_ROWS, O_SAMPLES, O_OUT, O_FORCE}},
+        {"figure",
+         {O_TRUTH, O_RECON, O_STAGES, O_SEQUENCE, O_COLUMNS, O_ROWS, O_SAMPLES, O_OUT, O_FORCE}},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(t[i].sub, sub)) {
@@ -782,8 +791,9 @@ static int cmd_classify(opts *o)
 #define HEAD 44.0
 #define MISSING_RGB 0xd62728
 
-/* /mask of a file: [h, w] (shared, *per = 0) or [M, h, w] (*per = 1);
- * NULL when absent. */
+/* /mask of a file of m images: [h, w] (shared, *per = 0) or [M, h, w]
+ * with M dividing m (*per = M; image j has mask j mod M, as mtsi sample
+ * writes it when N samples complete M observations); NULL when absent. */
 static int read_file_mask(const char *path, long m, int h, int w, unsigned char **mask, int *per)
 {
     char what[4200];
@@ -799,12 +809,14 @@ static int read_file_mask(const char *path, long m, int h, int w, unsigned char 
         int r = mtsi_h5_shape(f, "mask", d, 8, what);
         if (r == 2 && (long)d[0] == h && (long)d[1] == w)
             *per = 0;
-        else if (r == 3 && (long)d[0] == m && (long)d[1] == h && (long)d[2] == w)
-            *per = 1;
+        else if (r == 3 && d[0] >= 1 && m % (long)d[0] == 0 && (long)d[1] == h &&
+                 (long)d[2] == w)
+            *per = (int)d[0];
         else
-            rc = mtsi_error_set(MTSI_EINVAL, "%s: /mask is not [%d, %d] or [%ld, %d, %d]", what, h,
-                                w, m, h, w);
-        size_t n = (size_t)(*per ? m : 1) * (size_t)h * (size_t)w;
+            rc = mtsi_error_set(MTSI_EINVAL,
+                                "%s: /mask is not [%d, %d] or [M, %d, %d] with M dividing %ld", what,
+                                h, w, h, w, m);
+        size_t n = (size_t)(*per ? *per : 1) * (size_t)h * (size_t)w;
         *mask = rc ? NULL : mtsi_malloc(n);
         rc = rc ? rc : (*mask ? mtsi_h5_read_u8(f, "mask", *mask, n, what) : MTSI_ENOMEM);
         if (rc) {
@@ -928,7 +940,7 @@ static int figure_inpainting(const opts *o, mtsi_plot_format fmt, const char *tm
         for (int k = 0; k < nr; k++) {
             long i = img[k], j0 = pick[k * (S + 1)];
             const double *x = t.x + i * P;
-            invert(mask ? mask + (per ? j0 * P : 0) : NULL, P, miss);
+            invert(mask ? mask + (per ? (j0 % per) * P : 0) : NULL, P, miss);
             cell(p, k, 0, x, t.h, t.w, miss);
             for (long q = 0; q < P; q++)
                 avg[q] = 0;
@@ -1010,7 +1022,7 @@ static int figure_stages(const opts *o, mtsi_plot_format fmt, const char *tmp)
             column_title(p, nf, "truth");
         for (int i = 0; i < rows; i++) {
             for (int f = 0; f < nf; f++) {
-                invert(masks[f] ? masks[f] + (per[f] ? i * P : 0) : NULL, P, miss);
+                invert(masks[f] ? masks[f] + (per[f] ? (i % per[f]) * P : 0) : NULL, P, miss);
                 cell(p, i, f, st[f].x + i * P, st[f].h, st[f].w, miss);
             }
             if (o->truth)
@@ -1032,23 +1044,109 @@ static int figure_stages(const opts *o, mtsi_plot_format fmt, const char *tmp)
     return rc;
 }
 
+/* Sequential generation from one file of mtsi sample --path sequential:
+ * a pixel keeps its final value from the end of its stage on (generated
+ * points are held exactly), so the state after stage k is the final image
+ * with the pixels of later stages not yet generated. */
+static int figure_sequence(const opts *o, mtsi_plot_format fmt, const char *tmp)
+{
+    char what[4200], path[64] = "", order[256] = "";
+    snprintf(what, sizeof what, "'%s'", o->sequence);
+    long seed = 0;
+    mtsi_img_set g;
+    memset(&g, 0, sizeof g);
+    int rc = mtsi_img_set_read(o->sequence, &g);
+    hid_t f = rc ? -1 : mtsi_h5_open(o->sequence);
+    if (!rc && f < 0)
+        rc = mtsi_error_code();
+    if (!rc) {
+        rc = mtsi_h5_attr_get_string(f, "path", path, sizeof path, what);
+        rc = rc ? rc : mtsi_h5_attr_get_string(f, "order", order, sizeof order, what);
+        rc = rc ? rc : mtsi_h5_attr_get_long(f, "seed", &seed, what);
+        H5Fclose(f);
+    }
+    if (!rc && strcmp(path, "sequential"))
+        rc = mtsi_error_set(MTSI_EINVAL,
+                            "--sequence: '%s' was made with --path %s, not --path sequential",
+                            o->sequence, path);
+    unsigned char *mask = NULL;
+    int per = 0;
+    rc = rc ? rc : read_file_mask(o->sequence, g.n, g.h, g.w, &mask, &per);
+    mtsi_shape shp;
+    memset(&shp, 0, sizeof shp);
+    shp.naxes = 2;
+    shp.n[0] = g.h;
+    shp.n[1] = g.w;
+    shp.channels = 1;
+    snprintf(shp.kind, sizeof shp.kind, "image");
+    const long P = (long)g.h * g.w;
+    int *stage = rc ? NULL : mtsi_malloc((size_t)P * sizeof(int));
+    unsigned char *miss = rc ? NULL : mtsi_malloc((size_t)P);
+    if (!rc && (!stage || !miss))
+        rc = MTSI_ENOMEM;
+    int ns = 0;
+    if (!rc) {
+        ns = mtsi_order_stages(order[0] ? order : "raster", &shp, (uint64_t)seed, stage);
+        if (ns < 0)
+            rc = -ns;
+    }
+    int cols = rc ? 0 : (int)(o->columns ? o->columns : 8);
+    if (cols > ns)
+        cols = ns;
+    int rows = rc ? 0 : (int)(o->rows ? o->rows : 4);
+    if (rows > g.n)
+        rows = (int)g.n;
+    mtsi_plot *p = rc ? NULL
+                      : mtsi_plot_new(fmt, tmp, 2 * MARGIN + cols * (CELL + GAP) - GAP,
+                                      2 * MARGIN + HEAD + rows * (CELL + GAP) - GAP);
+    if (!rc && !p)
+        rc = mtsi_error_code() ? mtsi_error_code() : MTSI_EFAIL;
+    if (!rc) {
+        for (int c = 0; c < cols; c++) {
+            long k = ((long)(c + 1) * ns + cols - 1) / cols; /* stages done */
+            char buf[48];
+            snprintf(buf, sizeof buf, "%ld/%d", k, ns);
+            column_title(p, c, buf);
+            for (int i = 0; i < rows; i++) {
+                const unsigned char *m = mask ? mask + (per ? (i % per) * P : 0) : NULL;
+                for (long q = 0; q < P; q++)
+                    miss[q] = stage[q] >= k && !(m && m[q]);
+                cell(p, i, c, g.x + i * P, g.h, g.w, miss);
+            }
+        }
+        rc = mtsi_plot_finish(p);
+    }
+    free(stage);
+    free(miss);
+    free(mask);
+    mtsi_img_set_free(&g);
+    return rc;
+}
+
 static int cmd_figure(opts *o)
 {
-    if (!o->out || (!o->stages && (!o->truth || !o->recon)) || (o->stages && o->recon))
-        return mtsi_cli_usage_error(cmdname, "figure needs --out and either --truth X.h5 --recon "
-                                             "R.h5 or --stages S1.h5,...");
+    int modes = !!o->recon + !!o->stages + !!o->sequence;
+    if (!o->out || modes != 1 || (o->recon && !o->truth) || (o->sequence && o->truth))
+        return mtsi_cli_usage_error(cmdname, "figure needs --out and one of --truth X.h5 --recon "
+                                             "R.h5, --stages S1.h5,... or --sequence G.h5");
+    if (o->columns && !o->sequence)
+        return mtsi_cli_usage_error(cmdname, "--columns goes with --sequence");
     mtsi_plot_format fmt;
     if (mtsi_plot_format_of(o->out, &fmt))
         return mtsi_cli_fail(cmdname);
     if ((o->truth && mtsi_in_check(o->truth)) || (o->recon && mtsi_in_check(o->recon)) ||
-        out_ok(o->out, o->truth, o->force) ||
+        (o->sequence && mtsi_in_check(o->sequence)) || out_ok(o->out, o->truth, o->force) ||
+        (o->sequence && same_file(o->out, o->sequence) &&
+         mtsi_error_set(MTSI_EINVAL, "output '%s' is also an input", o->out)) ||
         (o->recon && same_file(o->out, o->recon) &&
          mtsi_error_set(MTSI_EINVAL, "output '%s' is also an input", o->out)))
         return mtsi_cli_fail(cmdname);
     char *tmp = mtsi_out_tmpname(o->out);
     if (!tmp)
         return mtsi_cli_fail(cmdname);
-    int rc = o->stages ? figure_stages(o, fmt, tmp) : figure_inpainting(o, fmt, tmp);
+    int rc = o->stages     ? figure_stages(o, fmt, tmp)
+             : o->sequence ? figure_sequence(o, fmt, tmp)
+                           : figure_inpainting(o, fmt, tmp);
     rc = rc ? rc : mtsi_out_commit(tmp, o->out);
     if (rc)
         unlink(tmp);
@@ -1134,6 +1232,8 @@ int mtsi_cmd_images(int argc, char **argv)
         case O_ROWS: rc = mtsi_parse_long_range("--rows", optarg, 1, 64, &o.rows); break;
         case O_SAMPLES: rc = mtsi_parse_long_range("--samples", optarg, 1, 32, &o.samples); break;
         case O_STAGES: o.stages = optarg; break;
+        case O_SEQUENCE: o.sequence = optarg; break;
+        case O_COLUMNS: rc = mtsi_parse_long_range("--columns", optarg, 1, 64, &o.columns); break;
         case O_RIDGE:
             rc = mtsi_parse_finite("--ridge", optarg, &o.ridge);
             o.ridge_set = 1;

@@ -121,6 +121,35 @@ expect_refusal "figure stage shapes" "$MTSI" images figure --stages "$T/s1.h5,$T
     --out "$T/never.png"
 [ -e "$T/never.png" ] && bad "a refused figure was written"
 
+# ---- a tiny network: K completions of the baselines' observations, any order ----
+"$MTSI" train --data "$T/tr.h5" --out "$T/net.h5" --arch width=4,mult=1,groups=2 --steps 4 \
+    --batch 4 --val-frac 0.2 --standardize channel --quiet >/dev/null 2>"$T/err" &&
+    ok || bad "tiny image network: $(cat "$T/err")"
+"$MTSI" images baseline --method degraded --truth "$T/te.h5" --mask random:0.7 --sigma 0.01 \
+    --out "$T/obs.h5" >/dev/null
+# 3 completions of each of the 10 observations (sample i completes i mod 10,
+# with mask i mod 10): scored as one sample and as the mean of 3
+"$MTSI" sample --model "$T/net.h5" --path inpaint --from "$T/obs.h5" --mask "$T/obs.h5" \
+    --noise 0.01 --n 30 --steps 4 --out "$T/net3.h5" >/dev/null 2>"$T/err" &&
+    "$MTSI" images score --truth "$T/te.h5" --recon "$T/net3.h5" --k 3 --json >"$T/k3.json" &&
+    grep -q '"n": 10, "k": 3' "$T/k3.json" && ok || bad "K completions scored: $(cat "$T/err" "$T/k3.json")"
+"$MTSI" images figure --truth "$T/te.h5" --recon "$T/net3.h5" --samples 3 --out "$T/k3.png" \
+    >/dev/null 2>"$T/err" && ok || bad "figure of K completions: $(cat "$T/err")"
+# sequential generation drawn stage by stage from its one output file
+for o in quadrants morton:4 strips:7 column:4 block:7 raster:4; do
+    "$MTSI" sample --model "$T/net.h5" --path sequential --order "$o" --n 3 --steps 2 \
+        --out "$T/seq.h5" --force >/dev/null 2>"$T/err" &&
+        "$MTSI" images figure --sequence "$T/seq.h5" --columns 4 --out "$T/seq.png" --force \
+            >/dev/null 2>>"$T/err" && ok || bad "sequence figure $o: $(cat "$T/err")"
+done
+expect_refusal "sequence of a non-sequential file" "$MTSI" images figure --sequence "$T/net3.h5" \
+    --out "$T/never.png"
+expect_refusal "--columns without --sequence" "$MTSI" images figure --truth "$T/te.h5" \
+    --recon "$T/net3.h5" --columns 3 --out "$T/never.png"
+expect_refusal "two figure modes" "$MTSI" images figure --sequence "$T/seq.h5" --stages "$T/s1.h5" \
+    --out "$T/never.png"
+[ -e "$T/never.png" ] && bad "a refused figure was written"
+
 # ---- the classifier ------------------------------------------------------------
 "$MTSI" images train-classifier --train "$T/tr.h5" --test "$T/te.h5" --epochs 2 --batch 5 \
     --arch width=4,groups=2 --seed 2 --out "$T/clf.h5" >"$T/out" 2>"$T/err" &&

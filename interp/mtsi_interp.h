@@ -162,7 +162,8 @@ int mtsi_path_seg_reversal(const mtsi_path *p, int seg);
  *              S must divide every side
  *   "strips:S" bands of S rows (S points on 1-D grids), top to bottom
  *   "quadrants" the four quadrants in raster order (2-D, even sides)
- *   "morton"   Z-order, every side the same power of two, one point per stage
+ *   "morton"   Z-order (of the smallest power-of-two cube holding the grid,
+ *              points outside it skipped), one point per stage
  *   "random"   a permutation drawn from seed
  * each optionally ":G" grouped into G stages of equal size, e.g.
  * "raster:16". */

@@ -290,6 +290,17 @@ static unsigned long long morton(const long *x, int dim, int bits)
     return code;
 }
 
+struct zkey {
+    unsigned long long code;
+    long point;
+};
+
+static int zkey_cmp(const void *pa, const void *pb)
+{
+    const struct zkey *a = pa, *b = pb;
+    return (a->code > b->code) - (a->code < b->code);
+}
+
 /* "NAME:ARG" with a positive integer ARG that divides the axis sizes it
  * applies to (every axis, or only the first for strips). */
 static int order_arg(const char *spec, const char *name, const char **rest, const mtsi_shape *s,
@@ -384,20 +395,30 @@ int mtsi_order_stages(const char *spec, const mtsi_shape *s, uint64_t seed, int 
         }
         nat = 4;
     } else if (!strcmp(name, "morton")) {
+        /* Z-order of the smallest power-of-two cube holding the grid; the
+         * points outside it are skipped, so the ranks stay 0..V-1. */
         int bits = 0;
-        while ((1L << bits) < s->n[0])
-            bits++;
         for (int d = 0; d < dim; d++)
-            bad |= s->n[d] != (1L << bits);
-        if (bad) {
-            char sh[200];
-            mtsi_shape_format(s, sh, sizeof sh);
-            mtsi_error_set(MTSI_EINVAL,
-                           "--order: morton needs every side the same power of two, not a %s", sh);
+            while ((1L << bits) < s->n[d])
+                bits++;
+        bad = bits * dim > 62;
+        if (bad)
+            mtsi_error_set(MTSI_EINVAL, "--order: morton: the grid is too large for a 64-bit code");
+        struct zkey *key = bad ? NULL : malloc((size_t)V * sizeof *key);
+        if (!bad && !key) {
+            free(rank);
+            return -mtsi_error_set(MTSI_ENOMEM, "out of memory");
         }
         for (long a = 0; !bad && a < V; a++) {
             coords(a, s, x);
-            rank[a] = (long)morton(x, dim, bits);
+            key[a].code = morton(x, dim, bits);
+            key[a].point = a;
+        }
+        if (!bad) {
+            qsort(key, (size_t)V, sizeof *key, zkey_cmp);
+            for (long r = 0; r < V; r++)
+                rank[key[r].point] = r;
+            free(key);
         }
     } else if (!strcmp(name, "random")) {
         mtsi_rng r;

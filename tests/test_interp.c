@@ -553,7 +553,14 @@ START_TEST(orders_and_paths)
     for (int a = 0; a < 16; a++)
         ck_assert_int_eq(seen[a], 1);
     ck_assert_int_lt(mtsi_order_stages("zigzag", shp_lat(2, 4), 0, st), 0);
-    ck_assert_int_lt(mtsi_order_stages("morton", shp_lat(2, 6), 0, st), 0);
+    /* a 3 x 3 grid in the Z-order of its 4 x 4 cover: (0,0) (0,1) (1,0)
+     * (1,1) (0,2) (1,2) (2,0) (2,1) (2,2), the points outside skipped */
+    ck_assert_int_eq(mtsi_order_stages("morton", shp_lat(2, 3), 0, st), 9);
+    const int z3[9] = {0, 1, 4, 2, 3, 5, 6, 7, 8};
+    for (int a = 0; a < 9; a++)
+        ck_assert_int_eq(st[a], z3[a]);
+    ck_assert_int_eq(mtsi_order_stages("morton:3", shp_lat(2, 3), 0, st), 3);
+    ck_assert_int_eq(st[4], 1); /* (1,1) is the 4th point of 9: stage 3*3/9 = 1 */
     ck_assert_int_lt(mtsi_order_stages("block:3", shp_lat(2, 4), 0, st), 0);
     /* a sequential path: stage 1 of 3 at t = 0.5 */
     ck_assert_int_eq(mtsi_order_stages("raster:3", shp_lat(1, 3), 0, st), 3);
