@@ -200,9 +200,11 @@ int nn_graph_plan(nn_graph *g, int batch, int h, int w)
     if (g->nthreads < 1)
         g->nthreads = 1;
     /* The batch is split over our own threads; a multithreaded BLAS inside
-     * each of them would only oversubscribe the cores. */
-    if (g->nthreads > 1)
-        openblas_set_num_threads(1);
+     * each of them would only oversubscribe the cores, and with one thread
+     * (--threads 1) OpenBLAS's own threads would use cores the user did not
+     * give: its idle threads spin in sched_yield, a third of the time of a
+     * one-thread run beside another job. */
+    openblas_set_num_threads(1);
     long total = 0, wmax = 0;
     for (int i = 0; i < g->nnode; i++) {
         nn_node *nd = &g->nodes[i];
