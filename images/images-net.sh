@@ -23,7 +23,9 @@
 # Markdown tables. Knobs (environment): NET_N (test digits, 1000), NET_K (8),
 # NET_STEPS (steps of a path, 64), NET_SDE (noise level of the SDE, 1:linear;
 # "ode" for Heun), NET_GEN (generated digits per order, 1000), NET_ORDERS,
-# NET_TASKS, NET_SEED (2), NET_THREADS (2).
+# NET_KEEP_K (completions with the noisy pixels held, K), NET_TASK_N (test
+# digits of the noiseless masks, NET_N), NET_TASKS, NET_SEED (2),
+# NET_THREADS (2).
 set -eu
 [ $# -eq 5 ] || { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 MTSI=$1
@@ -32,7 +34,9 @@ MODEL=$3
 CLF=$4
 OUT=$5
 N=${NET_N:-1000}
+TASK_N=${NET_TASK_N:-$N}
 K=${NET_K:-8}
+KEEP_K=${NET_KEEP_K:-$K}
 STEPS=${NET_STEPS:-64}
 SDE=${NET_SDE:-1:linear}
 GEN=${NET_GEN:-1000}
@@ -56,33 +60,37 @@ inpaint() { # tag mask sigma treatment(denoise|keep|none) -> OUT/net_TAG[_keep].
     tag=$1 mask=$2 sigma=$3 how=$4
     name=net_$tag
     noise=
+    k=$K
     case $how in
     denoise) noise="--noise $sigma" ;;
-    keep) noise="--noise $sigma --noise-keep" name=net_${tag}_keep ;;
+    keep) noise="--noise $sigma --noise-keep" name=net_${tag}_keep k=$KEEP_K ;;
     esac
     t0=$(now)
     # shellcheck disable=SC2086
     "$MTSI" sample --model "$MODEL" --path inpaint --from "$OUT/obs_$tag.h5" \
-        --mask "$OUT/obs_$tag.h5" $noise --n $((N * K)) --steps "$STEPS" $integ \
+        --mask "$OUT/obs_$tag.h5" $noise --n $((n * k)) --steps "$STEPS" $integ \
         --seed "$SEED" --threads "$THREADS" --out "$OUT/$name.h5" --force >"$OUT/$name.log"
     t1=$(now)
     elapsed "$t0" "$t1" >"$OUT/$name.seconds"
-    "$MTSI" images score --truth "$TE" --recon "$OUT/$name.h5" --k "$K" --json >"$OUT/$name.json"
+    echo $((n * k)) >"$OUT/$name.count"
+    "$MTSI" images score --truth "$TE" --recon "$OUT/$name.h5" --k "$k" --json >"$OUT/$name.json"
 }
 
 for t in $TASKS; do
     mask=${t%:*}
     sigma=${t##*:}
     tag=$(echo "$mask" | tr ':.' '__')
+    n=$N
+    [ "$sigma" = 0 ] && n=$TASK_N
     "$MTSI" images baseline --method degraded --truth "$TE" --mask "$mask" --sigma "$sigma" \
-        --seed 1 --n "$N" --out "$OUT/obs_$tag.h5" --force >/dev/null
+        --seed 1 --n "$n" --out "$OUT/obs_$tag.h5" --force >/dev/null
     "$MTSI" images score --truth "$TE" --recon "$OUT/obs_$tag.h5" --json >"$OUT/degraded_$tag.json"
     for m in harmonic gaussian; do
         extra=
         [ $m = gaussian ] && extra="--train $TR"
         # shellcheck disable=SC2086
         "$MTSI" images baseline --method $m --truth "$TE" --mask "$mask" --sigma "$sigma" \
-            --seed 1 --n "$N" $extra --out "$OUT/${m}_$tag.h5" --force >/dev/null
+            --seed 1 --n "$n" $extra --out "$OUT/${m}_$tag.h5" --force >/dev/null
         "$MTSI" images score --truth "$TE" --recon "$OUT/${m}_$tag.h5" --json \
             >"$OUT/${m}_$tag.json"
     done
@@ -186,12 +194,17 @@ for t in $TASKS; do
     row "$mask ($sigma) | network, mean of $K" "$OUT/net_$tag.json" mean_k
     if [ -f "$OUT/net_${tag}_keep.json" ]; then
         row "$mask ($sigma) | network, noisy pixels held, one sample" "$OUT/net_${tag}_keep.json" single
-        row "$mask ($sigma) | network, noisy pixels held, mean of $K" "$OUT/net_${tag}_keep.json" mean_k
+        [ "$KEEP_K" -gt 1 ] &&
+            row "$mask ($sigma) | network, noisy pixels held, mean of $KEEP_K" "$OUT/net_${tag}_keep.json" mean_k
     fi
 done
 echo
-echo "inpainting times (s, $((N * K)) completions, $THREADS threads):"
-for f in "$OUT"/net_*.seconds; do echo "  $(basename "$f" .seconds): $(cat "$f")"; done
+echo "inpainting times ($THREADS threads; completions/s):"
+for f in "$OUT"/net_*.seconds; do
+    c=$(cat "${f%.seconds}.count")
+    awk -v n="$(basename "$f" .seconds)" -v s="$(cat "$f")" -v c="$c" \
+        'BEGIN { printf "  %s: %s s, %s completions, %.1f/s\n", n, s, c, c / s }'
+done
 echo
 echo "classifier on the test digits: $(cat "$OUT/clf_test.json")"
 echo

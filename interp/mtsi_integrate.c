@@ -111,9 +111,20 @@ int mtsi_integrate(mtsi_drift *d, const mtsi_path *p, const mtsi_integrate_opts 
             bnd = o->t1;
         if (!(bnd > a))
             continue;
-        const double h = (bnd - a) / (double)o->steps;
         const int reversal = mtsi_path_seg_reversal(p, seg);
-        for (long s = 0; s < o->steps && !rc; s++) {
+        /* The last stage of a noisy inpainting path moves every point over
+         * alpha in [0, alpha_s] only: steps in proportion to that span
+         * (the first stage's alpha_s ... 1 gets the full count), at least 4. */
+        long steps = o->steps;
+        if (reversal) {
+            const double as = mtsi_path_obs_alpha(p);
+            long r = (long)ceil((double)o->steps * as / (1.0 - as));
+            steps = r < 4 ? 4 : r;
+            if (steps > o->steps)
+                steps = o->steps;
+        }
+        const double h = (bnd - a) / (double)steps;
+        for (long s = 0; s < steps && !rc; s++) {
             double t = a + h * (double)s;
             switch (reversal ? MTSI_INTEGRATOR_EM : o->kind) {
             case MTSI_INTEGRATOR_EULER:
