@@ -2,8 +2,10 @@
 # The longer run of the image task (docs/IMAGES.md): the classifier (12
 # epochs), the U-Net of the documented recipe (width 32, 6,000 steps,
 # checkpointed: rerun the script to resume an interrupted training), then
-# images/images-net.sh on all 1,000 test digits (K = 8, 64 steps, 1,000
-# generated digits per order). About 2 hours on 2 cores.
+# images/images-net.sh: box and random on all 1,000 test digits (K = 6
+# completions each, K = 2 with the noisy pixels held), even rows and 4x4
+# blocks on the first 250, 32 SDE steps per stage, 1,000 generated digits
+# per order. About 2 hours on 2 cores (training 75 min on one).
 #
 #   images-full.sh MTSI DATA_DIR OUTDIR
 #
@@ -31,6 +33,6 @@ else
         --ema 0.999 --val-frac 0.02 --log-every 100 --checkpoint-every 250 --seed 1 \
         --threads "${FULL_THREADS:-1}"
 fi
-NET_N=1000 NET_K=8 NET_STEPS=64 NET_GEN=1000 \
+NET_N=1000 NET_K=6 NET_KEEP_K=2 NET_TASK_N=250 NET_STEPS=32 NET_GEN=1000 \
     sh "$(dirname "$0")/images-net.sh" "$MTSI" "$DATA" "$OUT/unet.h5" "$OUT/classifier.h5" \
     "$OUT/eval" | tee "$OUT/tables.md"

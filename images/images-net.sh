@@ -208,8 +208,12 @@ done
 echo
 echo "classifier on the test digits: $(cat "$OUT/clf_test.json")"
 echo
-echo "| generation | seconds | classifier output |"
-echo "|---|---:|---|"
+fd() { sed 's/.*"fd": \([^,}]*\).*/\1/' "$1"; }
+hist() { sed 's/.*"histogram": \[\([^]]*\)\].*/\1/' "$1"; }
+printf 'Fréchet distance floor (test vs train): %.4f\n\n' "$(fd "$OUT/clf_test.json")"
+echo "| generation | digits | seconds | class histogram (0-9) | Fréchet distance to test |"
+echo "|---|---:|---:|---|---:|"
 for g in plain $(for o in $ORDERS; do echo "$o" | tr ':.' '__'; done); do
-    echo "| $g | $(cat "$OUT/gen_$g.seconds") | $(tr -d '\n' <"$OUT/gen_$g.json") |"
+    printf '| %s | %s | %s | %s | %.4f |\n' "$g" "$GEN" "$(cat "$OUT/gen_$g.seconds")" \
+        "$(hist "$OUT/gen_$g.json")" "$(fd "$OUT/gen_$g.json")"
 done
