@@ -23,7 +23,9 @@
 # Markdown tables. Knobs (environment): NET_N (test digits, 1000), NET_K (8),
 # NET_STEPS (steps of a path, 64), NET_SDE (noise level of the SDE, 1:linear;
 # "ode" for Heun), NET_GEN (generated digits per order, 1000), NET_ORDERS,
-# NET_KEEP_K (completions with the noisy pixels held, K), NET_TASK_N (test
+# NET_GEN_ODE (1: generation with Heun's ODE at STEPS/2 steps, the same
+# network evaluations as STEPS SDE steps; 0: the SDE), NET_KEEP_K
+# (completions with the noisy pixels held, K), NET_TASK_N (test
 # digits of the noiseless masks, NET_N), NET_TASKS, NET_SEED (2),
 # NET_THREADS (2).
 set -eu
@@ -42,6 +44,7 @@ SDE=${NET_SDE:-1:linear}
 GEN=${NET_GEN:-1000}
 SEED=${NET_SEED:-2}
 THREADS=${NET_THREADS:-2}
+export OMP_NUM_THREADS="$THREADS" # the baselines and the classifier too
 TASKS=${NET_TASKS:-"box:14:0.05 random:0.7:0.01 rows:even:0 blocks:4:0"}
 ORDERS=${NET_ORDERS:-"raster:8 strips:7 column:4 block:7 quadrants morton:8"}
 TR=$DATA/mnist-train.h5
@@ -52,6 +55,13 @@ done
 mkdir -p "$OUT"
 integ="--sde $SDE"
 [ "$SDE" = ode ] && integ="--integrator heun"
+GEN_ODE=${NET_GEN_ODE:-1}
+gen_integ=$integ
+gsteps=$STEPS
+if [ "$GEN_ODE" = 1 ]; then
+    gen_integ="--integrator heun"
+    gsteps=$((STEPS / 2))
+fi
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -109,7 +119,8 @@ generate() { # name path-args... -> OUT/gen_NAME.h5, .json
     name=$1
     shift
     t0=$(now)
-    "$MTSI" sample --model "$MODEL" "$@" --n "$GEN" $integ --seed "$SEED" \
+    # shellcheck disable=SC2086
+    "$MTSI" sample --model "$MODEL" "$@" --n "$GEN" $gen_integ --seed "$SEED" \
         --threads "$THREADS" --out "$OUT/gen_$name.h5" --force >"$OUT/gen_$name.log"
     t1=$(now)
     elapsed "$t0" "$t1" >"$OUT/gen_$name.seconds"
@@ -118,9 +129,9 @@ generate() { # name path-args... -> OUT/gen_NAME.h5, .json
 }
 # the classifier's own numbers: test accuracy and the floor (train vs test)
 "$MTSI" images classify --model "$CLF" --data "$TE" --ref "$TR" --json >"$OUT/clf_test.json"
-generate plain --path generate --steps "$STEPS"
+generate plain --path generate --steps "$gsteps"
 for o in $ORDERS; do
-    # its stage count st: STEPS/st steps per stage (at least 4), so every
+    # its stage count st: gsteps/st steps per stage (at least 2), so every
     # order costs about as many network evaluations as plain generation
     arg=${o#*:}
     case $o in
@@ -130,8 +141,8 @@ for o in $ORDERS; do
     *:*) st=$arg ;;
     *) st=784 ;;
     esac
-    per=$((STEPS / st))
-    [ $per -ge 4 ] || per=4
+    per=$((gsteps / st))
+    [ $per -ge 2 ] || per=2
     tag=$(echo "$o" | tr ':.' '__')
     generate "$tag" --path sequential --order "$o" --steps "$per"
     "$MTSI" images figure --sequence "$OUT/gen_$tag.h5" --columns 8 --rows 6 \
@@ -147,8 +158,9 @@ row() { # label file key
     printf '| %s | %.2f ± %.2f | %.4f ± %.4f |\n' "$1" "$2" "$3" "$4" "$5"
 }
 {
-    printf '{"n": %s, "k": %s, "steps": %s, "integrator": "%s", "seed": %s, "threads": %s,\n' \
-        "$N" "$K" "$STEPS" "$SDE" "$SEED" "$THREADS"
+    printf '{"n": %s, "k": %s, "steps": %s, "integrator": "%s", "generation_integrator": "%s",\n' \
+        "$N" "$K" "$STEPS" "$SDE" "$(echo $gen_integ | sed 's/--integrator //; s/--sde /sde /')"
+    printf ' "generation_steps": %s, "seed": %s, "threads": %s,\n' "$gsteps" "$SEED" "$THREADS"
     printf ' "model": "%s",\n "inpainting": {' "$MODEL"
     sep=
     for t in $TASKS; do
