@@ -53,6 +53,13 @@ term_when_written() {
     wait $_pid
 }
 
+# term_reported: the run stopped by term_when_written said one line of its
+# own, naming the checkpoint. mpirun's event library may add its own
+# "[warn] ..." lines when the signal reaches it; they are not mtsi's.
+term_reported() {
+    [ "$(grep -vc '^\[warn\] ' term.err)" -eq 1 ] && grep -q "checkpoint written" term.err
+}
+
 # mpi_setup: exits 77 (skipped) without an MPI launcher ($MPIRUN); else sets
 # MPI to a two-rank launch with one OpenMP thread per rank, allowed as root
 # (CI runs as root on two cores). Sanitizer builds: OpenMPI's runtime keeps

@@ -62,7 +62,7 @@ if "$STATE" k.h5 2>/dev/null | grep -q "^train_step 300$"; then
     echo "note: run finished before SIGTERM; resume path not exercised"
 else
     [ $rc -ne 0 ] && ok || bad "SIGTERM: exit status 0"
-    [ "$(wc -l <term.err)" -eq 1 ] && grep -q "checkpoint written" term.err && ok ||
+    term_reported && ok ||
         bad "SIGTERM message: $(cat term.err)"
     $MPI "$MTSI" train --resume --out k.h5 2>resume.err || bad "resume after SIGTERM: $(cat resume.err)"
 fi

@@ -58,7 +58,7 @@ if "$STATE" k.h5 2>/dev/null | grep -q "^train_step 300$"; then
     echo "note: run finished before SIGTERM; resume path not exercised"
 else
     [ $rc -eq 130 ] && ok || bad "SIGTERM exit status $rc, expected 130"
-    [ "$(wc -l <term.err)" -eq 1 ] && grep -q "checkpoint written" term.err && ok ||
+    term_reported && ok ||
         bad "SIGTERM message: $(cat term.err)"
     "$MTSI" train --resume --out k.h5 --quiet || bad "resume after SIGTERM"
 fi

@@ -28,7 +28,7 @@ term_when_written k.h5 $MPI "$MTSI" train $L2
 if "$STATE" k.h5 2>/dev/null | grep -q "^train_step 200$"; then
     echo "note: two-rank run finished before SIGTERM; resume path not exercised"
 else
-    [ "$(wc -l <term.err)" -eq 1 ] && grep -q "checkpoint written" term.err && ok ||
+    term_reported && ok ||
         bad "two-rank SIGTERM: $(cat term.err)"
     $MPI "$MTSI" train --resume --out k.h5 --quiet 2>resume.err || bad "two-rank resume: $(cat resume.err)"
 fi
