@@ -851,6 +851,16 @@ static void cell(mtsi_plot *p, int row, int col, const double *img, int h, int w
     mtsi_plot_stroke_rect(p, x, y, x + CELL, y + CELL, 0x888888, 1);
 }
 
+/* A figure of rows x cols image cells under a row of column titles. */
+static mtsi_plot *grid_plot(mtsi_plot_format fmt, const char *tmp, int cols, int rows, int *rc)
+{
+    mtsi_plot *p = mtsi_plot_new(fmt, tmp, 2 * MARGIN + cols * (CELL + GAP) - GAP,
+                                 2 * MARGIN + HEAD + rows * (CELL + GAP) - GAP);
+    if (!p)
+        *rc = mtsi_error_code() ? mtsi_error_code() : MTSI_EFAIL;
+    return p;
+}
+
 static int split_list(const char *s, char ***items, int *n, char **buf)
 {
     *n = 0;
@@ -922,11 +932,7 @@ static int figure_inpainting(const opts *o, mtsi_plot_format fmt, const char *tm
     for (int k = 0; !rc && k < nr; k++)
         maxs = ns[k] > maxs ? ns[k] : maxs;
     int cols = maxs + 2 + (maxs > 1);
-    mtsi_plot *p = rc ? NULL
-                      : mtsi_plot_new(fmt, tmp, 2 * MARGIN + cols * (CELL + GAP) - GAP,
-                                      2 * MARGIN + HEAD + nr * (CELL + GAP) - GAP);
-    if (!rc && !p)
-        rc = mtsi_error_code() ? mtsi_error_code() : MTSI_EFAIL;
+    mtsi_plot *p = rc ? NULL : grid_plot(fmt, tmp, cols, nr, &rc);
     if (!rc) {
         column_title(p, 0, "observed");
         for (int s = 0; s < maxs; s++) {
@@ -1007,11 +1013,7 @@ static int figure_stages(const opts *o, mtsi_plot_format fmt, const char *tmp)
     if (!rc && !miss)
         rc = MTSI_ENOMEM;
     int cols = nf + (o->truth != NULL);
-    mtsi_plot *p = rc ? NULL
-                      : mtsi_plot_new(fmt, tmp, 2 * MARGIN + cols * (CELL + GAP) - GAP,
-                                      2 * MARGIN + HEAD + rows * (CELL + GAP) - GAP);
-    if (!rc && !p)
-        rc = mtsi_error_code() ? mtsi_error_code() : MTSI_EFAIL;
+    mtsi_plot *p = rc ? NULL : grid_plot(fmt, tmp, cols, rows, &rc);
     if (!rc) {
         for (int f = 0; f < nf; f++) {
             char buf[32];
@@ -1096,11 +1098,7 @@ static int figure_sequence(const opts *o, mtsi_plot_format fmt, const char *tmp)
     int rows = rc ? 0 : (int)(o->rows ? o->rows : 4);
     if (rows > g.n)
         rows = (int)g.n;
-    mtsi_plot *p = rc ? NULL
-                      : mtsi_plot_new(fmt, tmp, 2 * MARGIN + cols * (CELL + GAP) - GAP,
-                                      2 * MARGIN + HEAD + rows * (CELL + GAP) - GAP);
-    if (!rc && !p)
-        rc = mtsi_error_code() ? mtsi_error_code() : MTSI_EFAIL;
+    mtsi_plot *p = rc ? NULL : grid_plot(fmt, tmp, cols, rows, &rc);
     if (!rc) {
         for (int c = 0; c < cols; c++) {
             long k = ((long)(c + 1) * ns + cols - 1) / cols; /* stages done */
