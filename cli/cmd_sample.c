@@ -70,6 +70,9 @@ static const char usage_text[] =
     "  --t-min T               start the path at t = T (error O(T)); by default, when a\n"
     "                          field acts with A = 0 (singular at alpha = 1): 1e-3 for\n"
     "                          analytic models, 0.05 for networks (keeps x_r in range)\n"
+    "  --start-pilot P         a path that starts at t > 0 begins at alpha x0 +\n"
+    "                          (1 - alpha) m, m the sampled law's mean, estimated by P\n"
+    "                          pilot passes of one batch (default 2; 0: m = 0)\n"
     "Run:\n"
     "  --n N                   samples (required)\n"
     "  --batch B               samples integrated together (default 64)\n"
@@ -79,7 +82,7 @@ static const char usage_text[] =
 
 enum { O_MODEL = 256, O_N, O_OUT, O_STEPS, O_INT, O_SDE, O_PATH, O_ORDER, O_FROM, O_MASK, O_SEED,
        O_BATCH, O_FORCE, O_THREADS, O_FIELD, O_QUAD, O_FIELDFILE, O_TMIN, O_NOISE, O_NOISEKEEP,
-       O_NOISEADD };
+       O_NOISEADD, O_PILOT };
 
 static int read_path_file(const char *path, const mtsi_model_info *info, mtsi_path **p)
 {
@@ -204,10 +207,11 @@ int mtsi_cmd_sample(int argc, char **argv)
         {"field", required_argument, 0, O_FIELD}, {"quad", required_argument, 0, O_QUAD},
         {"field-file", required_argument, 0, O_FIELDFILE}, {"t-min", required_argument, 0, O_TMIN},
         {"noise", required_argument, 0, O_NOISE}, {"noise-keep", no_argument, 0, O_NOISEKEEP},
-        {"noise-add", no_argument, 0, O_NOISEADD}, {0, 0, 0, 0}};
+        {"noise-add", no_argument, 0, O_NOISEADD}, {"start-pilot", required_argument, 0, O_PILOT},
+        {0, 0, 0, 0}};
     const char *model = NULL, *out = NULL, *pathname = "generate", *order = NULL, *from = NULL,
                *maskspec = NULL, *sde = NULL;
-    long n = -1, seed = 1, batch = 64, threads = 0;
+    long n = -1, seed = 1, batch = 64, threads = 0, pilot = MTSI_START_PILOT_PASSES;
     double fh = 0, fA = 0, tmin = -1, sigma = 0;
     int noise_keep = 0, noise_add = 0, have_noise = 0;
     const char *fieldfile = NULL;
@@ -248,6 +252,7 @@ int mtsi_cmd_sample(int argc, char **argv)
             break;
         case O_NOISEKEEP: noise_keep = 1; break;
         case O_NOISEADD: noise_add = 1; break;
+        case O_PILOT: rc = mtsi_parse_long_range(optname, optarg, 0, 100, &pilot); break;
         case O_TMIN:
             rc = mtsi_parse_finite(optname, optarg, &tmin);
             if (!rc && !(tmin >= 0 && tmin < 1))
@@ -416,6 +421,25 @@ int mtsi_cmd_sample(int argc, char **argv)
             rc = mtsi_error_set(MTSI_ENOMEM, "out of memory for %ld samples", n);
     }
     mtsi_signal_install();
+    /* the start's mean when the path starts at t0 > 0 (a field's t_min):
+     * pilot passes of the first batch (mtsi_generate_start_mean) */
+    double *m0 = NULL, m0_mean = 0;
+    if (!rc && io.t0 > 0) {
+        long bs = n < batch ? n : batch;
+        m0 = malloc((size_t)V * sizeof(double));
+        if (!m0)
+            rc = mtsi_error_set(MTSI_ENOMEM, "out of memory");
+        for (long i = 0; !rc && from && i < bs; i++)
+            memcpy(x1 + i * V, yobs ? yobs + i * V : obs.configs + (i % obs.n) * V,
+                   (size_t)V * sizeof(double));
+        if (!rc && from)
+            mtsi_model_standardize(&info, bs, x1);
+        if (!rc)
+            rc = mtsi_generate_start_mean(use, path, &io, V, bs, from ? x1 : NULL, (int)pilot,
+                                          is_gen && !hsite && !Asite, (uint64_t)seed, m0, NULL);
+        for (long a = 0; !rc && a < V; a++)
+            m0_mean += m0[a] / V;
+    }
     mtsi_progress *pg = mtsi_progress_new("sample", n);
     mtsi_rng base;
     mtsi_rng_seed(&base, (uint64_t)seed, 0);
@@ -430,7 +454,7 @@ int mtsi_cmd_sample(int argc, char **argv)
                        (size_t)V * sizeof(double));
             mtsi_model_standardize(&info, bs, x1);
         }
-        rc = mtsi_path_init(path, io.t0, bs, i0, x1, &r, x + i0 * V);
+        rc = mtsi_path_init(path, io.t0, bs, i0, x1, m0, &r, x + i0 * V);
         if (!rc)
             rc = mtsi_integrate(use, path, &io, bs, i0, x + i0 * V, &r);
         if (!rc && info.standardized) {
@@ -492,6 +516,10 @@ int mtsi_cmd_sample(int argc, char **argv)
             rc |= mtsi_h5_attr_set_double(f, "sde_eps", io.kind == MTSI_INTEGRATOR_EM ? io.eps : 0);
             rc |= mtsi_h5_attr_set_long(f, "n_chains", 1);
             rc |= mtsi_h5_attr_set_double(f, "t_min", io.t0);
+            if (io.t0 > 0) {
+                rc |= mtsi_h5_attr_set_long(f, "start_pilot", pilot);
+                rc |= mtsi_h5_attr_set_double(f, "start_mean", m0_mean);
+            }
             if (have_noise) {
                 rc |= mtsi_h5_attr_set_double(f, "noise_sigma", sigma);
                 rc |= mtsi_h5_attr_set_string(f, "noise_treatment",
@@ -538,6 +566,7 @@ int mtsi_cmd_sample(int argc, char **argv)
     free(cl);
     free(x);
     free(x1);
+    free(m0);
     free(src);
     free(mask);
     free(yobs);

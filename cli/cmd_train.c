@@ -32,6 +32,10 @@ static const char usage_text[] =
     "    --stream-chains P   chains (default 64; divisible by the MPI ranks)\n"
     "    --stream-thin K     updates of a chain per configuration (default 2)\n"
     "    --stream-therm T    thermalisation updates per chain (default 200)\n"
+    "    --stream-tilt h=H,A=A[,frac=F]  a fraction F (default 0.5) of the chains\n"
+    "                        on tilted laws, fields in [-H, H] and quadratic terms\n"
+    "                        in [A, 0]: their samples train the drift where\n"
+    "                        mtsi sample --field/--quad evaluates it (SPEC 2)\n"
     "    --val-n N           validation: N streamed configurations from chains\n"
     "                        of their own, drawn once (default 256)\n"
     "  --out MODEL.h5      model file, rewritten as the checkpoint while training\n"
@@ -89,7 +93,7 @@ enum {
     O_DATA = 256, O_OUT, O_FORCE, O_RESUME, O_STEPS, O_BATCH, O_LR, O_SCHEDULE, O_WARMUP,
     O_LRMIN, O_DECAY, O_CLIP, O_WD, O_EMA, O_ARCH, O_NU, O_BLOCK, O_AUGMENT, O_NOAUGMENT, O_STANDARDIZE,
     O_VALFRAC, O_SEED, O_THREADS, O_LOG, O_CKPT, O_QUIET, O_HELP, O_STREAM, O_M2, O_LAMBDA,
-    O_L, O_SCHAINS, O_STHIN, O_STHERM, O_VALN
+    O_L, O_SCHAINS, O_STHIN, O_STHERM, O_VALN, O_STILT
 };
 
 static const struct option longopts[] = {
@@ -127,6 +131,7 @@ static const struct option longopts[] = {
     {"stream-thin", required_argument, 0, O_STHIN},
     {"stream-therm", required_argument, 0, O_STHERM},
     {"val-n", required_argument, 0, O_VALN},
+    {"stream-tilt", required_argument, 0, O_STILT},
     {"help", no_argument, 0, O_HELP},
     {0, 0, 0, 0}};
 
@@ -139,6 +144,42 @@ typedef struct {
     const char *name;
     const char *arg;
 } given;
+
+/* --stream-tilt h=H,A=A,frac=F (any of them; frac 0.5 unless given) */
+static int parse_tilt(const char *opt, const char *a, mtsi_train_cfg *c)
+{
+    char buf[256];
+    if (strlen(a) >= sizeof buf)
+        return mtsi_error_set(MTSI_EINVAL, "%s: '%s' is too long", opt, a);
+    strcpy(buf, a);
+    double h = 0, A = 0, f = 0.5;
+    char *save = NULL;
+    for (char *k = strtok_r(buf, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+        char *v = strchr(k, '=');
+        if (!v)
+            return mtsi_error_set(MTSI_EINVAL, "%s: '%s' is not key=value (h=H,A=A,frac=F)", opt, k);
+        *v++ = '\0';
+        double *dst = !strcmp(k, "h") ? &h : !strcmp(k, "A") ? &A : !strcmp(k, "frac") ? &f : NULL;
+        if (!dst)
+            return mtsi_error_set(MTSI_EINVAL, "%s: unknown key '%s' (h, A, frac)", opt, k);
+        if (mtsi_parse_finite(opt, v, dst))
+            return MTSI_EINVAL;
+    }
+    if (!(h >= 0 && h <= 10))
+        return mtsi_error_set(MTSI_EINVAL, "%s: h must be in [0, 10] (fields in [-h, h]), got %g",
+                              opt, h);
+    if (!(A <= 0 && A >= -100))
+        return mtsi_error_set(MTSI_EINVAL, "%s: A must be in [-100, 0] (terms in [A, 0]), got %g",
+                              opt, A);
+    if (!(f > 0 && f <= 1))
+        return mtsi_error_set(MTSI_EINVAL, "%s: frac must be in (0, 1], got %g", opt, f);
+    if (h == 0 && A == 0)
+        return mtsi_error_set(MTSI_EINVAL, "%s: give h > 0 or A < 0", opt);
+    c->tilt_h = h;
+    c->tilt_a = A;
+    c->tilt_frac = f;
+    return MTSI_OK;
+}
 
 static int apply(mtsi_train_cfg *c, const given *g, long *threads)
 {
@@ -281,6 +322,8 @@ static int apply(mtsi_train_cfg *c, const given *g, long *threads)
         return mtsi_parse_long_range(opt, a, 0, 1L << 40, &c->stream_therm);
     case O_VALN:
         return mtsi_parse_long_range(opt, a, 0, 1L << 20, &c->val_n);
+    case O_STILT:
+        return parse_tilt(opt, a, c);
     default:
         return MTSI_OK;
     }
@@ -350,7 +393,7 @@ static int train(int argc, char **argv)
         if (apply(&c, &gi, &threads))
             return fail();
         have_data |= g[i].ch == O_DATA;
-        if (g[i].ch >= O_M2 && g[i].ch <= O_VALN && !stream_opt)
+        if (g[i].ch >= O_M2 && g[i].ch <= O_STILT && !stream_opt)
             stream_opt = g[i].name;
         if (g[i].ch == O_VALFRAC)
             valfrac = g[i].arg;

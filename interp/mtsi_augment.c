@@ -13,14 +13,14 @@ int mtsi_augment_available(const mtsi_shape *s)
     return mtsi_shape_is_lattice(s, &dim, &L) && (dim == 1 || dim == 2);
 }
 
-void mtsi_augment(const mtsi_shape *s, mtsi_rng *r, const double *x, double *y)
+double mtsi_augment(const mtsi_shape *s, mtsi_rng *r, const double *x, double *y)
 {
     int dim = 0;
     long L = 0;
     if (!mtsi_shape_is_lattice(s, &dim, &L) || (dim != 1 && dim != 2)) {
         /* no symmetry known: the identity */
         memcpy(y, x, (size_t)mtsi_shape_size(s) * sizeof(double));
-        return;
+        return 1.0;
     }
     if (dim == 1) {
         long t = (long)mtsi_rng_below(r, (uint64_t)L);
@@ -30,7 +30,7 @@ void mtsi_augment(const mtsi_shape *s, mtsi_rng *r, const double *x, double *y)
             long j = refl ? L - 1 - i : i;
             y[i] = sg * x[(j + t) % L];
         }
-        return;
+        return sg;
     }
     long tx = (long)mtsi_rng_below(r, (uint64_t)L), ty = (long)mtsi_rng_below(r, (uint64_t)L);
     int g = (int)mtsi_rng_below(r, 8); /* bit 0: transpose, 1: flip rows, 2: flip columns */
@@ -45,5 +45,5 @@ void mtsi_augment(const mtsi_shape *s, mtsi_rng *r, const double *x, double *y)
             }
             y[i * L + j] = sg * x[((a + tx) % L) * L + (b + ty) % L];
         }
+    return sg;
 }
-

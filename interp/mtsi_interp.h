@@ -206,9 +206,12 @@ int mtsi_integrate(mtsi_drift *d, const mtsi_path *p, const mtsi_integrate_opts 
                    long sample0, double *x, mtsi_rng *rng);
 
 /* X_{t0} for a path: alpha (.) x0 + (1 - alpha) (.) x1 with x0 ~ N(0, 1)
- * from rng; x1 (batch x V) is needed where alpha < 1 and may be NULL when
- * alpha = 1 everywhere at t0 (generation). */
+ * from rng; x1 (batch x V) is needed at observed sites (and on user paths
+ * where alpha < 1) and may be NULL when the path observes nothing
+ * (generation). Sites still to be sampled that start at 0 < alpha < 1
+ * (t0 > 0) take alpha x0 + (1 - alpha) m0, m0 (V values, NULL: 0) the
+ * mean of the law being sampled: see mtsi_generate_start_mean. */
 int mtsi_path_init(const mtsi_path *p, double t0, long batch, long sample0, const double *x1,
-                   mtsi_rng *rng, double *x);
+                   const double *m0, mtsi_rng *rng, double *x);
 
 #endif

@@ -462,11 +462,13 @@ int mtsi_order_stages(const char *spec, const mtsi_shape *s, uint64_t seed, int 
 /* X_{t0}: observed sites take x1; sites at alpha = 1 take x0 ~ N(0, 1).
  * A site strictly between: on a user (table) path it is the interpolant
  * alpha x0 + (1 - alpha) x1 of the given configuration (a refinement); on
- * generation, inpainting and sequential paths it is x0 alone, since its
- * data value is what is being sampled: starting at t0 > 0 this way has an
- * O(t0) error (the posterior's t_min). */
+ * generation, inpainting and sequential paths its data value is what is
+ * being sampled, so it starts at alpha x0 + (1 - alpha) m0 with m0 the data
+ * law's mean at that site (0 when m0 is NULL): the interpolant's first two
+ * moments up to the (1 - alpha)^2 Cov(x1) term, an O(t0^2) error where x0
+ * alone would be O(t0) (the posterior's t_min, SPEC 2). */
 int mtsi_path_init(const mtsi_path *p, double t0, long batch, long sample0, const double *x1,
-                   mtsi_rng *rng, double *x)
+                   const double *m0, mtsi_rng *rng, double *x)
 {
     const long V = p->V;
     const int K = p->nseg;
@@ -492,6 +494,8 @@ int mtsi_path_init(const mtsi_path *p, double t0, long batch, long sample0, cons
                 v = p->kind == P_NOISY ? (1.0 - p->obs_alpha) * x1[i * V + a] : x1[i * V + a];
             else if (mix)
                 v = al * mtsi_rng_normal(rng) + (1.0 - al) * x1[i * V + a];
+            else if (al < 1)
+                v = al * mtsi_rng_normal(rng) + (1.0 - al) * (m0 ? m0[a] : 0.0);
             else
                 v = mtsi_rng_normal(rng);
             x[i * V + a] = v;

@@ -20,6 +20,7 @@
 #include "mtsi_err.h"
 #include "mtsi_h5.h"
 #include "mtsi_mpi.h"
+#include "mtsi_posterior.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -180,6 +181,9 @@ static void trainer_free(trainer *t)
     mtsi_chain_table_free(&t->chains);
     free(t->sx);
     free(t->zero);
+    free(t->schain);
+    free(t->th);
+    free(t->tA);
     mtsi_nn_net_free(t->net);
     mtsi_nn_net_free(t->vnet);
     mtsi_nn_opt_free(t->opt);
@@ -225,24 +229,44 @@ static mtsi_nn_real *ralloc(long n)
 }
 
 /* One sample of Algorithm 1 into row i of (xin, al, tgt): xin and tg hold
- * V = C * P values, al one alpha per grid point (shared by the channels). */
-static void draw_sample(trainer *t, mtsi_rng *r, const double *x1, int augment,
+ * V = C * P values, al one alpha per grid point (shared by the channels).
+ * A sample of a tilted chain (h, A not both 0: x1 from p1 e^{h sum x +
+ * A/2 sum x^2}) trains the prior's drift where the posterior drift
+ * evaluates it: per site the input (alpha_r, x_r) and a target whose
+ * conditional mean is the prior's b(alpha_r, x_r)
+ * (mtsi_posterior_train_site, SPEC 2's map). A field alone is singular at alpha = 1, so
+ * such a sample's alpha is scaled by 1 - MTSI_TILT_TMIN (the network's
+ * default t_min: sampling never asks for more). */
+#define MTSI_TILT_TMIN 0.05
+static void draw_sample(trainer *t, mtsi_rng *r, const double *x1, int augment, double h, double A,
                         mtsi_nn_real *xin, mtsi_nn_real *al, mtsi_nn_real *tg)
 {
     const long V = t->V, P = t->P;
     const double *src = x1;
     if (augment) {
-        mtsi_augment(&t->shape, r, x1, t->x1aug);
+        h *= mtsi_augment(&t->shape, r, x1, t->x1aug); /* phi -> -phi turns h into -h */
         src = t->x1aug;
     }
     mtsi_nu_sample(&t->c.nu, &t->shape, r, t->work, t->alpha);
     mtsi_rng_normal_fill(r, t->x0, V);
-    for (long a = 0; a < P; a++)
-        al[a] = (mtsi_nn_real)t->alpha[a];
-    for (long i = 0; i < V; i++) {
-        double al_ = t->alpha[i % P];
-        xin[i] = (mtsi_nn_real)(al_ * t->x0[i] + (1 - al_) * src[i]);
-        tg[i] = (mtsi_nn_real)(t->x0[i] - src[i]);
+    if (h == 0 && A == 0) {
+        for (long a = 0; a < P; a++)
+            al[a] = (mtsi_nn_real)t->alpha[a];
+        for (long i = 0; i < V; i++) {
+            double al_ = t->alpha[i % P];
+            xin[i] = (mtsi_nn_real)(al_ * t->x0[i] + (1 - al_) * src[i]);
+            tg[i] = (mtsi_nn_real)(t->x0[i] - src[i]);
+        }
+        return;
+    }
+    const double scale = A == 0 ? 1 - MTSI_TILT_TMIN : 1;
+    for (long i = 0; i < V; i++) { /* tilts are phi^4-only: one channel, V = P */
+        double ar, xr, y;
+        /* A <= 0 and alpha < 1: always feasible */
+        mtsi_posterior_train_site(scale * t->alpha[i % P], A, h, t->x0[i], src[i], &ar, &xr, &y);
+        al[i % P] = (mtsi_nn_real)ar;
+        xin[i] = (mtsi_nn_real)xr;
+        tg[i] = (mtsi_nn_real)y;
     }
 }
 
@@ -306,14 +330,20 @@ static int train_step(trainer *t, double *loss)
     const long B = t->c.batch, V = t->V, P = t->P, lo = t->lo, nb = t->blocal;
     /* a stream: this rank's share first (the others' samples draw the
      * same random numbers from a stand-in that is never used) */
-    int rc = t->stream ? mtsi_stream_draw(t->stream, nb, t->sx) : MTSI_OK;
+    int rc = t->stream ? mtsi_stream_draw(t->stream, nb, t->sx, t->schain) : MTSI_OK;
     for (long i = 0; i < B; i++) {
         const double *x1;
-        if (t->stream)
-            x1 = i >= lo && i < lo + nb ? t->sx + (i - lo) * V : t->zero;
+        double h = 0, A = 0;
+        if (t->stream && i >= lo && i < lo + nb) {
+            x1 = t->sx + (i - lo) * V;
+            h = t->th[t->schain[i - lo]];
+            A = t->tA[t->schain[i - lo]];
+        } else if (t->stream)
+            x1 = t->zero;
         else
             x1 = t->e.configs + next_index(t) * V;
-        draw_sample(t, &t->rng, x1, t->c.augment, t->xin + i * V, t->al + i * P, t->tgt + i * V);
+        draw_sample(t, &t->rng, x1, t->c.augment, h, A, t->xin + i * V, t->al + i * P,
+                    t->tgt + i * V);
     }
     if (!rc)
         rc = mtsi_nn_net_forward(t->net, t->xin + lo * V, t->al + lo * P, NULL, t->out);
@@ -459,14 +489,45 @@ static int stream_law(const mtsi_train_cfg *c, mtsi_phi4_params *p, mtsi_sampler
     return mtsi_sampler_validate(o, p);
 }
 
+/* Radical inverse of j in base b, in (0, 1) for j >= 1. */
+static double radical_inverse(long j, int b)
+{
+    double v = 0, f = 1.0 / b;
+    for (; j > 0; j /= b, f /= b)
+        v += f * (double)(j % b);
+    return v;
+}
+
+void mtsi_train_chain_tilt(const mtsi_train_cfg *c, long k, double *h, double *A)
+{
+    *h = *A = 0;
+    if (!(c->tilt_h > 0 || c->tilt_a < 0) || k < 0 || k >= c->stream_chains)
+        return;
+    const double f = c->tilt_frac;
+    long j = (long)floor((double)k * f);
+    if ((long)floor((double)(k + 1) * f) == j)
+        return; /* an untilted chain */
+    *h = c->tilt_h * (2 * radical_inverse(j + 1, 2) - 1);
+    *A = c->tilt_a * radical_inverse(j + 1, 3);
+}
+
 struct mtsi_stream *mtsi_train_stream_new(const mtsi_train_cfg *c, long first, long n)
 {
     mtsi_phi4_params p;
     mtsi_sampler_opts o;
     if (stream_law(c, &p, &o))
         return NULL;
-    return mtsi_stream_new(&p, &o, c->seed ^ MTSI_TRAIN_STREAM_TAG, (uint64_t)first, n,
-                           c->stream_therm, c->stream_thin);
+    double *h = mtsi_malloc((size_t)n * sizeof(double)), *A = mtsi_malloc((size_t)n * sizeof(double));
+    mtsi_stream *s = NULL;
+    if (h && A) {
+        for (long i = 0; i < n; i++)
+            mtsi_train_chain_tilt(c, first + i, &h[i], &A[i]);
+        s = mtsi_stream_new_tilted(&p, &o, c->seed ^ MTSI_TRAIN_STREAM_TAG, (uint64_t)first, n,
+                                   c->stream_therm, c->stream_thin, h, A);
+    }
+    free(h);
+    free(A);
+    return s;
 }
 
 /* --stream-mcmc: the lattice of the couplings and this rank's chains (made
@@ -509,8 +570,13 @@ static int stream_data(trainer *t)
         return rc;
     t->sx = mtsi_malloc((size_t)(t->blocal * t->V) * sizeof(double));
     t->zero = mtsi_calloc((size_t)t->V, sizeof(double));
-    if (!t->sx || !t->zero)
+    t->schain = mtsi_calloc((size_t)(t->blocal > 0 ? t->blocal : 1), sizeof(long));
+    t->th = mtsi_calloc((size_t)t->nchain, sizeof(double));
+    t->tA = mtsi_calloc((size_t)t->nchain, sizeof(double));
+    if (!t->sx || !t->zero || !t->schain || !t->th || !t->tA)
         return MTSI_ENOMEM;
+    for (long i = 0; i < t->nchain; i++)
+        mtsi_train_chain_tilt(c, t->chain0 + i, &t->th[i], &t->tA[i]);
     return MTSI_OK;
 }
 
@@ -526,7 +592,7 @@ static int stream_validation(trainer *t, double *x)
         return mtsi_error_code() ? mtsi_error_code() : MTSI_ENOMEM;
     int rc = mtsi_stream_thermalize(vs);
     if (!rc)
-        rc = mtsi_stream_draw(vs, c->val_n, x);
+        rc = mtsi_stream_draw(vs, c->val_n, x, NULL);
     mtsi_stream_free(vs);
     return rc;
 }
@@ -575,7 +641,7 @@ static int validation_set(trainer *t)
         mtsi_rng vr;
         mtsi_rng_seed(&vr, c->seed, 1);
         for (long i = 0; i < t->n_val; i++)
-            draw_sample(t, &vr, xv + i * V, 0, t->vx + i * V, t->va + i * P, t->vt + i * V);
+            draw_sample(t, &vr, xv + i * V, 0, 0, 0, t->vx + i * V, t->va + i * P, t->vt + i * V);
         free(sv);
     }
     return MTSI_OK;

@@ -126,7 +126,9 @@ int mtsi_nu_sample(const mtsi_nu *nu, const mtsi_shape *s, mtsi_rng *r, long *wo
  * data (images, paths: not translation invariant, no sign symmetry) have
  * none: y = x and no random number is drawn. x and y must not overlap. */
 int mtsi_augment_available(const mtsi_shape *s);
-void mtsi_augment(const mtsi_shape *s, mtsi_rng *r, const double *x, double *y);
+/* y = g x for a random symmetry g; returns its sign (-1 when g includes
+ * phi -> -phi, which turns a field h into -h). */
+double mtsi_augment(const mtsi_shape *s, mtsi_rng *r, const double *x, double *y);
 
 /* ---- training --------------------------------------------------------- */
 
@@ -158,6 +160,12 @@ typedef struct {
     long stream_thin;          /* updates of a chain per configuration (default 2) */
     long stream_therm;         /* thermalisation updates per chain (default 200) */
     long val_n;                /* streamed validation configurations (default 256) */
+    /* --stream-tilt: a fraction tilt_frac of the chains run on tilted laws
+     * (field in [-tilt_h, tilt_h], quadratic term in [tilt_a, 0], spread
+     * evenly); their samples train the prior's drift where the posterior
+     * drift evaluates it (SPEC 2: input (alpha_r, x_r), target solved from
+     * b_r = k1 x + k2 h + q b). 0, 0: no tilt. */
+    double tilt_h, tilt_a, tilt_frac;
     long stop_after;           /* > 0: checkpoint after this step and return
                                   MTSI_EINTR, as if interrupted (tests) */
     int force;                 /* replace an existing output (fresh start) */
@@ -191,6 +199,13 @@ int mtsi_train_run(const mtsi_train_cfg *c, int resume);
  * `mtsi mcmc --sampler cluster`, not yet thermalised. NULL with an error
  * set (bad settings, no memory). */
 struct mtsi_stream *mtsi_train_stream_new(const mtsi_train_cfg *c, long first, long n);
+/* The tilt of training chain k (0 <= k < stream_chains) under --stream-tilt:
+ * chains k with floor((k + 1) f) > floor(k f) (a fraction f, spread evenly)
+ * are the tilted ones; the j-th gets h = tilt_h (2 v2(j + 1) - 1) and
+ * A = tilt_a v3(j + 1), v_b the radical inverse in base b (a low-discrepancy
+ * cover of [-tilt_h, tilt_h] x [tilt_a, 0]). Others, and validation chains
+ * (k >= stream_chains), get 0, 0. */
+void mtsi_train_chain_tilt(const mtsi_train_cfg *c, long k, double *h, double *A);
 
 /* Reads the settings of a training checkpoint into c (out and
  * command_line untouched). MTSI_EINVAL when the file is not one. */

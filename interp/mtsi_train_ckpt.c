@@ -93,6 +93,11 @@ static int write_train_group(trainer *t, hid_t f, int complete)
         rc = rc ? rc : mtsi_h5_attr_set_long(g, "stream_thin", c->stream_thin);
         rc = rc ? rc : mtsi_h5_attr_set_long(g, "stream_therm", c->stream_therm);
         rc = rc ? rc : mtsi_h5_attr_set_long(g, "val_n", c->val_n);
+        if (c->tilt_h > 0 || c->tilt_a < 0) { /* absent without a tilt */
+            rc = rc ? rc : mtsi_h5_attr_set_double(g, "stream_tilt_h", c->tilt_h);
+            rc = rc ? rc : mtsi_h5_attr_set_double(g, "stream_tilt_a", c->tilt_a);
+            rc = rc ? rc : mtsi_h5_attr_set_double(g, "stream_tilt_frac", c->tilt_frac);
+        }
         rc = rc ? rc : mtsi_h5_group(g, "chains");
         if (!rc) {
             hid_t gc = H5Gopen2(g, "chains", H5P_DEFAULT);
@@ -231,6 +236,16 @@ static int read_stream_cfg(hid_t g, mtsi_train_cfg *c, const char *what)
     rc = rc ? rc : mtsi_h5_attr_get_long_range(g, "stream_therm", 0, 1L << 40, &c->stream_therm,
                                                what);
     rc = rc ? rc : mtsi_h5_attr_get_long_range(g, "val_n", 0, 1L << 20, &c->val_n, what);
+    c->tilt_h = c->tilt_a = c->tilt_frac = 0;
+    if (!rc && H5Aexists(g, "stream_tilt_h") > 0) {
+        rc = mtsi_h5_attr_get_finite(g, "stream_tilt_h", &c->tilt_h, what);
+        rc = rc ? rc : mtsi_h5_attr_get_finite(g, "stream_tilt_a", &c->tilt_a, what);
+        rc = rc ? rc : mtsi_h5_attr_get_finite(g, "stream_tilt_frac", &c->tilt_frac, what);
+        if (!rc && !(c->tilt_h >= 0 && c->tilt_a <= 0 && c->tilt_frac > 0 && c->tilt_frac <= 1))
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: stream tilt h %g, A %g, fraction %g out of range "
+                                             "(corrupt file?)",
+                                what, c->tilt_h, c->tilt_a, c->tilt_frac);
+    }
     if (!rc) {
         c->stream = 1;
         c->data[0] = '\0';
@@ -355,6 +370,10 @@ int mtsi_train_compare_settings(const mtsi_train_cfg *s, const mtsi_train_cfg *c
              c->stream_therm, s->stream_therm, tail);
         DIFF(s->val_n != c->val_n, "%s: --val-n %ld differs from the checkpoint's %ld; %s", what,
              c->val_n, s->val_n, tail);
+        DIFF(s->tilt_h != c->tilt_h || s->tilt_a != c->tilt_a || s->tilt_frac != c->tilt_frac,
+             "%s: --stream-tilt h=%g,A=%g,frac=%g differs from the checkpoint's h=%g,A=%g,frac=%g; "
+             "%s",
+             what, c->tilt_h, c->tilt_a, c->tilt_frac, s->tilt_h, s->tilt_a, s->tilt_frac, tail);
     }
     DIFF(s->batch != c->batch, "%s: --batch %ld differs from the checkpoint's %ld; %s", what,
          c->batch, s->batch, tail);

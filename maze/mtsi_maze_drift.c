@@ -45,7 +45,7 @@ static int drift_fn(void *ctx, long n, int npin, const int *idx, const double *p
     o.kind = p->eps > 0 ? MTSI_INTEGRATOR_EM : MTSI_INTEGRATOR_HEUN;
     o.eps = p->eps;
     o.steps = p->steps;
-    rc = mtsi_path_init(path, 0, n, 0, x1, rng, paths);
+    rc = mtsi_path_init(path, 0, n, 0, x1, NULL, rng, paths);
     if (!rc)
         rc = mtsi_integrate(p->d, path, &o, n, 0, paths, rng);
     if (rc)

@@ -30,6 +30,13 @@ void mtsi_stream_free(mtsi_stream *s)
 mtsi_stream *mtsi_stream_new(const mtsi_phi4_params *p, const mtsi_sampler_opts *o,
                              uint64_t seed, uint64_t first, long n, long therm, long thin)
 {
+    return mtsi_stream_new_tilted(p, o, seed, first, n, therm, thin, NULL, NULL);
+}
+
+mtsi_stream *mtsi_stream_new_tilted(const mtsi_phi4_params *p, const mtsi_sampler_opts *o,
+                                    uint64_t seed, uint64_t first, long n, long therm, long thin,
+                                    const double *h, const double *A)
+{
     if (n < 1 || therm < 0 || thin < 1) {
         mtsi_error_set(MTSI_EINVAL, "stream: bad settings (%ld chains, therm %ld, thin %ld)", n,
                        therm, thin);
@@ -50,7 +57,14 @@ mtsi_stream *mtsi_stream_new(const mtsi_phi4_params *p, const mtsi_sampler_opts 
         return NULL;
     }
     for (long i = 0; i < n; i++) {
-        s->ch[i] = mtsi_chain_new(p, o, seed, first + (uint64_t)i, NULL);
+        mtsi_phi4_params pc = *p;
+        mtsi_sampler_opts oc = *o;
+        if (h || A) {
+            pc.h = h ? h[i] : p->h;
+            pc.A = A ? A[i] : p->A;
+            mtsi_sampler_defaults(&oc, o->kind, &pc);
+        }
+        s->ch[i] = mtsi_chain_new(&pc, &oc, seed, first + (uint64_t)i, NULL);
         if (!s->ch[i]) {
             mtsi_stream_free(s);
             return NULL;
@@ -84,7 +98,7 @@ int mtsi_stream_thermalize(mtsi_stream *s)
     return MTSI_OK;
 }
 
-int mtsi_stream_draw(mtsi_stream *s, long m, double *x)
+int mtsi_stream_draw(mtsi_stream *s, long m, double *x, long *chain)
 {
     const long n = s->n, V = s->V, k0 = s->total % n;
     const long lanes = m < n ? m : n;
@@ -99,6 +113,8 @@ int mtsi_stream_draw(mtsi_stream *s, long m, double *x)
                     err = 1;
             if (!err) {
                 memcpy(x + j * V, mtsi_chain_field(s->ch[c]), (size_t)V * sizeof(double));
+                if (chain)
+                    chain[j] = c;
                 s->drawn[c]++;
             }
         }

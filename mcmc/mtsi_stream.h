@@ -28,6 +28,12 @@ typedef struct mtsi_stream mtsi_stream;
 /* NULL with an error set on bad settings or no memory. */
 mtsi_stream *mtsi_stream_new(const mtsi_phi4_params *p, const mtsi_sampler_opts *o,
                              uint64_t seed, uint64_t first, long n, long therm, long thin);
+/* As mtsi_stream_new, chain i on the law of p tilted by the uniform field
+ * h[i] and quadratic term A[i] (as mtsi mcmc --field, --quad; either array
+ * may be NULL: p's own), with the sampler's defaults for that law. */
+mtsi_stream *mtsi_stream_new_tilted(const mtsi_phi4_params *p, const mtsi_sampler_opts *o,
+                                    uint64_t seed, uint64_t first, long n, long therm, long thin,
+                                    const double *h, const double *A);
 void mtsi_stream_free(mtsi_stream *s);
 
 long mtsi_stream_chains(const mtsi_stream *s);
@@ -40,9 +46,10 @@ long mtsi_stream_drawn(const mtsi_stream *s);
 int mtsi_stream_thermalize(mtsi_stream *s);
 
 /* The next m configurations into x [m][V]: chains in parallel, each
- * chain's share in stream order. MTSI_EINVAL when a chain becomes
+ * chain's share in stream order; chain (may be NULL) receives the index
+ * (0 .. n - 1) of the chain of each. MTSI_EINVAL when a chain becomes
  * non-finite. */
-int mtsi_stream_draw(mtsi_stream *s, long m, double *x);
+int mtsi_stream_draw(mtsi_stream *s, long m, double *x, long *chain);
 
 /* Checkpoints: the chains as rows row0 .. row0 + n - 1 of a chain table
  * (mtsi_run.h; column "saved" = configurations drawn from the chain), and

@@ -31,4 +31,33 @@ double mtsi_generate_default_t0(const mtsi_reward *r, long V, const char *model_
 int mtsi_generate(mtsi_drift *drift, long V, const mtsi_reward *r, const mtsi_integrate_opts *io,
                   long n, long batch, uint64_t seed, double *x, double *max_xr);
 
+/* Pilot passes of the start mean (mtsi_generate_start_mean) by default,
+ * and the seed family they draw from: stream k of seed ^ this constant,
+ * apart from the samples' own streams of seed. */
+#define MTSI_START_PILOT_PASSES 2
+#define MTSI_START_PILOT_SEED 0x5354415254504c54ULL
+
+/* A path that starts at t0 > 0 with sites still to be sampled (a field with
+ * A = 0 starts at t_min) begins at X = alpha x0 + (1 - alpha) m (see
+ * mtsi_path_init), where m should be the mean of the law being sampled:
+ * for a posterior, m_r, unknown. Leaving m = 0 is an O(t0) error in the
+ * start's mean that the path's soft modes amplify; with m_r it is
+ * O(t0^2). The estimate is self-consistent: `passes` pilot passes of one
+ * batch of bs samples along the same path and drift (x1: that batch's
+ * observed values or NULL), the first started from m = 0 and each from the
+ * previous pass's sample mean. m0 (V values) receives the last pass's mean
+ * per site, averaged over the sites when `uniform` (a translation-invariant
+ * law); change (may be NULL) the largest change of m0 in the last pass. The
+ * pilot pass k draws from stream k of seed ^ MTSI_START_PILOT_SEED. t0 = 0 or
+ * passes = 0: m0 = 0 and nothing is sampled. */
+int mtsi_generate_start_mean(mtsi_drift *use, const mtsi_path *p, const mtsi_integrate_opts *io,
+                             long V, long bs, const double *x1, int passes, int uniform,
+                             uint64_t seed, double *m0, double *change);
+
+/* mtsi_generate with `passes` pilot passes for the start mean (mtsi_generate
+ * uses MTSI_START_PILOT_PASSES). */
+int mtsi_generate_pilot(mtsi_drift *drift, long V, const mtsi_reward *r,
+                        const mtsi_integrate_opts *io, long n, long batch, uint64_t seed,
+                        int passes, double *x, double *max_xr);
+
 #endif

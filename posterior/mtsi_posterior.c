@@ -59,6 +59,20 @@ int mtsi_posterior_coef_at(double alpha, double A, double h, mtsi_posterior_coef
     return MTSI_OK;
 }
 
+int mtsi_posterior_train_site(double alpha, double A, double h, double x0, double x1,
+                              double *alpha_r, double *x_r, double *target)
+{
+    mtsi_posterior_coef co;
+    int rc = mtsi_posterior_coef_at(alpha, A, h, &co);
+    if (rc)
+        return rc;
+    const double x = alpha * x0 + (1 - alpha) * x1;
+    *alpha_r = co.alpha_r;
+    *x_r = co.c * x + co.d * h;
+    *target = (x0 - x1 - co.k1 * x - co.k2 * h) / co.q;
+    return MTSI_OK;
+}
+
 static double reward_A(const mtsi_reward *r, long a) { return r->A_site ? r->A_site[a] : r->A; }
 static double reward_h(const mtsi_reward *r, long a) { return r->h_site ? r->h_site[a] : r->h; }
 

@@ -28,6 +28,15 @@ typedef struct {
 } mtsi_posterior_coef;
 int mtsi_posterior_coef_at(double alpha, double A, double h, mtsi_posterior_coef *co);
 
+/* One site of a training sample drawn from a tilted law (x1 ~ p1 e^{r},
+ * mtsi train --stream-tilt): with I = alpha x0 + (1 - alpha) x1 and the
+ * coefficients above, the prior's drift at (alpha_r, x_r = c I + d h) is the
+ * conditional mean of (x0 - x1 - k1 I - k2 h) / q given that input, since
+ * b_r(alpha, I) = E[x0 - x1 | I] under the tilted law. Writes alpha_r, the
+ * input x_r and that target; the same errors as mtsi_posterior_coef_at. */
+int mtsi_posterior_train_site(double alpha, double A, double h, double x0, double x1,
+                              double *alpha_r, double *x_r, double *target);
+
 /* The largest alpha at which A is feasible: 1/(1 + sqrt(A)) for A > 0, 1 else. */
 double mtsi_posterior_alpha_max(double A);
 

@@ -62,7 +62,7 @@ int main(int argc, char **argv)
      * parallel, a chain twice in a batch when there are fewer than 24) */
     for (long k0 = 0; k0 < n; k0 += BATCH) {
         const long m = n - k0 < BATCH ? n - k0 : BATCH;
-        if (mtsi_stream_draw(s, m, x)) {
+        if (mtsi_stream_draw(s, m, x, NULL)) {
             fprintf(stderr, "stream_obs: %s\n", mtsi_error_msg());
             return 1;
         }

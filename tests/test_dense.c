@@ -155,7 +155,7 @@ static double *run(mtsi_drift *d, const mtsi_path *p, const mtsi_integrate_opts 
     mtsi_rng_seed(&r, seed, 0);
     for (long i0 = 0; i0 < n; i0 += 64) {
         long b = n - i0 < 64 ? n - i0 : 64;
-        ck_assert_int_eq(mtsi_path_init(p, o->t0, b, i0, x1 ? x1 + i0 * V : NULL, &r, x + i0 * V),
+        ck_assert_int_eq(mtsi_path_init(p, o->t0, b, i0, x1 ? x1 + i0 * V : NULL, NULL, &r, x + i0 * V),
                          0);
         ck_assert_msg(mtsi_integrate(d, p, o, b, i0, x + i0 * V, &r) == 0, "%s", mtsi_error_msg());
     }

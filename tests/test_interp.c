@@ -163,7 +163,7 @@ static double *generate(mtsi_drift *d, const mtsi_path *p, const mtsi_integrate_
     const long B = 64;
     for (long i0 = 0; i0 < n; i0 += B) {
         long bsz = n - i0 < B ? n - i0 : B;
-        ck_assert_int_eq(mtsi_path_init(p, o->t0, bsz, i0, x1 ? x1 + i0 * V : NULL, &r, x + i0 * V), 0);
+        ck_assert_int_eq(mtsi_path_init(p, o->t0, bsz, i0, x1 ? x1 + i0 * V : NULL, NULL, &r, x + i0 * V), 0);
         ck_assert_msg(mtsi_integrate(d, p, o, bsz, i0, x + i0 * V, &r) == 0, "%s", mtsi_error_msg());
     }
     return x;

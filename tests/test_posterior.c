@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "mtsi_err.h"
+#include "mtsi_generate.h"
 #include "mtsi_interp.h"
 #include "mtsi_phi4.h"
 #include "mtsi_posterior.h"
+#include "mtsi_rng.h"
 
 #define NSIGMA 4.0
 
@@ -113,7 +115,7 @@ static double *sample_post(mtsi_drift *post, const mtsi_path *p, double tmin, lo
     mtsi_rng r;
     mtsi_rng_seed(&r, seed, 0);
     for (long i0 = 0; i0 < n; i0 += 100) {
-        ck_assert_int_eq(mtsi_path_init(p, tmin, 100, i0, NULL, &r, x + i0 * V), 0);
+        ck_assert_int_eq(mtsi_path_init(p, tmin, 100, i0, NULL, NULL, &r, x + i0 * V), 0);
         ck_assert_msg(mtsi_integrate(post, p, &o, 100, i0, x + i0 * V, &r) == 0, "%s",
                       mtsi_error_msg());
     }
@@ -192,6 +194,165 @@ END_TEST
 START_TEST(gaussian_field_and_quad)
 {
     uniform_case(-0.25, -0.4, 0.0, 13);
+}
+END_TEST
+
+/* A field with A = 0 starts at t_min > 0. Started at alpha x0 + (1 - alpha) m
+ * with m the posterior mean from the pilot passes (mtsi_generate), the
+ * error is O(t_min^2); with m = 0 (no pilot) the start's mean is short by
+ * (1 - alpha) m_r, which the soft zero mode carries to the end. At
+ * t_min = 0.05, h = 0.6 (m_r = 1.1 per site), n = 6000: the pilot's <M> and
+ * mode variances are within 4 standard errors of the exact posterior, and
+ * m = 0's <M> is more than 4 away (the check discriminates). */
+static double tmin_case(int passes, int check_modes)
+{
+    gprior g;
+    make_prior(&g);
+    const long V = 16, nh = mtsi_phi4_nhalf(&g.lat), n = 6000;
+    const double h = 0.6;
+    mtsi_drift *prior = mtsi_drift_gaussian_new(2, 4, g.m, g.ck);
+    mtsi_reward rw = {h, 0, NULL, NULL};
+    mtsi_integrate_opts o;
+    mtsi_integrate_defaults(&o);
+    o.kind = MTSI_INTEGRATOR_RK4;
+    o.steps = 40;
+    o.t0 = 0.05;
+    double *x = malloc(n * V * sizeof(double));
+    ck_assert_msg(mtsi_generate_pilot(prior, V, &rw, &o, n, 100, 31, passes, x, NULL) == 0, "%s",
+                  mtsi_error_msg());
+    double mr = g.m[0] + g.ck[0] * h, msum = 0, msum2 = 0;
+    for (long i = 0; i < n; i++) {
+        double M = 0;
+        for (long a = 0; a < V; a++)
+            M += x[i * V + a] / V;
+        msum += M;
+        msum2 += M * M;
+    }
+    double Mm = msum / n, Mse = sqrt((msum2 / n - Mm * Mm) / (n - 1)), z = (Mm - mr) / Mse;
+    fprintf(stderr, "t_min 0.05, %d pilot passes: <M> = %.5f +- %.5f (exact %.5f), z = %.2f\n",
+            passes, Mm, Mse, mr, z);
+    if (check_modes) {
+        double *in = fftw_alloc_real(V);
+        fftw_complex *F = fftw_alloc_complex(nh);
+        int dims[2] = {4, 4};
+        fftw_plan pl = fftw_plan_dft_r2c(2, dims, in, F, FFTW_ESTIMATE);
+        double s1[64] = {0}, s2[64] = {0};
+        for (long i = 0; i < n; i++) {
+            for (long a = 0; a < V; a++)
+                in[a] = x[i * V + a] - mr;
+            fftw_execute(pl);
+            for (long k = 0; k < nh; k++) {
+                double v = (F[k][0] * F[k][0] + F[k][1] * F[k][1]) / V;
+                s1[k] += v;
+                s2[k] += v * v;
+            }
+        }
+        for (long k = 0; k < nh; k++) {
+            double mu = s1[k] / n, se = sqrt((s2[k] / n - mu * mu) / (n - 1));
+            ck_assert_msg(fabs(mu - g.ck[k]) < NSIGMA * se,
+                          "t_min 0.05: mode %ld <|phi_k - m_r|^2> = %.5f +- %.5f, exact %.5f", k,
+                          mu, se, g.ck[k]);
+        }
+        fftw_destroy_plan(pl);
+        fftw_free(in);
+        fftw_free(F);
+    }
+    free(x);
+    mtsi_drift_free(prior);
+    return z;
+}
+
+START_TEST(tmin_start_mean)
+{
+    double z = tmin_case(MTSI_START_PILOT_PASSES, 1);
+    ck_assert_msg(fabs(z) < NSIGMA, "with the pilot's start mean: z(<M>) = %.2f", z);
+    z = tmin_case(0, 0);
+    ck_assert_msg(fabs(z) > NSIGMA, "start mean 0 should be off at t_min 0.05: z(<M>) = %.2f", z);
+}
+END_TEST
+
+/* Training on a tilted law (mtsi train --stream-tilt): for a Gaussian prior
+ * N(m, C) the posterior N(m_r, C_r) is sampled exactly (Cholesky), each
+ * site mapped by mtsi_posterior_train_site, and the residual target -
+ * b(alpha_r, x_r) of the prior's exact drift must have mean 0 and no
+ * correlation with the input x_r (it is x0 - x1 minus its conditional mean)
+ * within 4 standard errors. Dropping the k2 h term or feeding I instead of x_r
+ * breaks one of the two. */
+static void tilt_pair_case(double h, double A, double alpha, uint64_t seed)
+{
+    gprior g;
+    make_prior(&g);
+    const long V = 16, n = 20000;
+    double cr[64], Cr[256], Lc[256];
+    for (long k = 0; k < mtsi_phi4_nhalf(&g.lat); k++)
+        cr[k] = 1.0 / (1.0 / g.ck[k] - A);
+    const double mr = cr[0] * (g.m[0] / g.ck[0] + h);
+    for (long a = 0; a < V; a++) /* dense C_r from its spectrum */
+        for (long b = 0; b < V; b++) {
+            long dx = (a / 4 - b / 4 + 4) % 4, dy = (a % 4 - b % 4 + 4) % 4;
+            double s = 0;
+            for (int kx = 0; kx < 4; kx++)
+                for (int ky = 0; ky < 4; ky++) {
+                    int hx = kx, hy = ky;
+                    if (hy > 2) {
+                        hy = (4 - ky) % 4;
+                        hx = (4 - kx) % 4;
+                    }
+                    s += cr[hx * 3 + hy] * cos(2 * M_PI * (kx * dx + ky * dy) / 4.0);
+                }
+            Cr[a * V + b] = s / V;
+        }
+    for (long i = 0; i < V; i++) /* Cholesky C_r = Lc Lc^T */
+        for (long j = 0; j <= i; j++) {
+            double s = Cr[i * V + j];
+            for (long k = 0; k < j; k++)
+                s -= Lc[i * V + k] * Lc[j * V + k];
+            Lc[i * V + j] = i == j ? sqrt(s) : s / Lc[j * V + j];
+        }
+    mtsi_drift *prior = mtsi_drift_gaussian_new(2, 4, g.m, g.ck);
+    mtsi_rng r;
+    mtsi_rng_seed(&r, seed, 0);
+    double xi[16], x1[16], ar[16], xr[16], y[16], b[16];
+    double s1 = 0, s2 = 0, sxy = 0, sx = 0, sxx = 0;
+    for (long i = 0; i < n; i++) {
+        for (long a = 0; a < V; a++)
+            xi[a] = mtsi_rng_normal(&r);
+        for (long a = 0; a < V; a++) {
+            x1[a] = mr;
+            for (long k = 0; k <= a; k++)
+                x1[a] += Lc[a * V + k] * xi[k];
+        }
+        for (long a = 0; a < V; a++)
+            ck_assert_int_eq(mtsi_posterior_train_site(alpha, A, h, mtsi_rng_normal(&r), x1[a],
+                                                       &ar[a], &xr[a], &y[a]),
+                             0);
+        ck_assert_int_eq(mtsi_drift_eval(prior, 1, ar, xr, b), 0);
+        for (long a = 0; a < V; a++) {
+            double e = y[a] - b[a];
+            s1 += e;
+            s2 += e * e;
+            sx += xr[a];
+            sxx += xr[a] * xr[a];
+            sxy += e * xr[a];
+        }
+    }
+    const double N = (double)(n * V), me = s1 / N, ve = s2 / N - me * me;
+    const double mx = sx / N, vx = sxx / N - mx * mx, cov = sxy / N - me * mx;
+    /* sites of one sample are correlated: standard errors from n, not N */
+    const double se_m = sqrt(ve / n), se_c = sqrt(ve * vx / n);
+    fprintf(stderr, "tilted training pair h=%g A=%g alpha=%g: residual mean %.2e +- %.1e, "
+                    "cov with x_r %.2e +- %.1e\n",
+            h, A, alpha, me, se_m, cov, se_c);
+    ck_assert_msg(fabs(me) < NSIGMA * se_m, "residual mean %.3e +- %.1e", me, se_m);
+    ck_assert_msg(fabs(cov) < NSIGMA * se_c, "residual-input covariance %.3e +- %.1e", cov, se_c);
+    mtsi_drift_free(prior);
+}
+
+START_TEST(tilted_training_pairs)
+{
+    tilt_pair_case(0.4, 0.0, 0.9, 41);
+    tilt_pair_case(0.0, -0.8, 0.6, 42);
+    tilt_pair_case(-0.3, -0.5, 0.97, 43);
 }
 END_TEST
 
@@ -329,6 +490,8 @@ static Suite *suite(void)
     tcase_add_test(t, gaussian_quad);
     tcase_add_test(t, gaussian_field_and_quad);
     tcase_add_test(t, gaussian_site_field);
+    tcase_add_test(t, tmin_start_mean);
+    tcase_add_test(t, tilted_training_pairs);
     tcase_add_test(t, mixture_posterior_weights);
     suite_add_tcase(s, t);
     return s;
