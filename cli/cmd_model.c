@@ -88,7 +88,11 @@ static int info(const char *file, const char *expect)
                    "chains=%ld thin=%ld therm=%ld val_n=%ld\n",
                    tc.m2, tc.lambda, tc.stream_L, tc.stream_chains, tc.stream_thin,
                    tc.stream_therm, tc.val_n);
-        else
+        if (tc.stream && (tc.tilt_h > 0 || tc.tilt_a < 0))
+            printf("tilt: a fraction %.15g of the chains at fields in [-%.15g, %.15g] and "
+                   "quadratic terms in [%.15g, 0]\n",
+                   tc.tilt_frac, tc.tilt_h, tc.tilt_h, tc.tilt_a);
+        if (!tc.stream)
             printf("source: ensemble %s\n", tc.data);
     }
     mtsi_error_clear();

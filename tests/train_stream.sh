@@ -6,7 +6,8 @@
 # and `mtsi sample` uses it; (c) SIGTERM + --resume gives the file of the
 # uninterrupted run byte for byte, and a finished run can be extended;
 # (d) bad input is refused with one line naming the bad value, exit 2,
-# nothing written. The law of the stream: tests/train_stream_law.sh;
+# nothing written; (e) --stream-tilt is recorded, resumes bitwise and
+# refuses bad ranges. The law of the stream: tests/train_stream_law.sh;
 # corrupt checkpoints: tests/train_stream_ckpt.sh; two MPI ranks:
 # tests/train_stream_mpi.sh.
 set -u
@@ -106,5 +107,36 @@ expect_refusal "resume an ensemble run with --stream-mcmc" "$MTSI" train --resum
     --steps 4 --stream-mcmc
 cmp -s keep.h5 keep.orig && ok || bad "a refused resume modified the model"
 ls ./*.tmp-* >/dev/null 2>&1 && bad "a refused run left a temporary file"
+
+# ---- (e) --stream-tilt: recorded, resumed bitwise, refused when bad ---------------
+TL="$S --stream-tilt h=0.2,A=-1,frac=0.5 --log-every 5 --seed 3 $NET"
+mkdir tref tres
+(cd tref && "$MTSI" train $TL --out t.h5 --steps 20) || bad "tilted stream run"
+(cd tres && "$MTSI" train $TL --out t.h5 --steps 10 && "$MTSI" train --resume --out t.h5 \
+    --steps 20 --quiet) || bad "tilted stream run in two legs"
+# the files differ only in the recorded command line (--steps); the state is bitwise
+"$STATE" tref/t.h5 >tref.st && "$STATE" tres/t.h5 >tres.st && cmp -s tref.st tres.st && ok ||
+    bad "tilted run: 10 + resumed 10 steps differ from 20"
+"$MTSI" model tref/t.h5 >tinfo 2>&1
+grep -q "^tilt: a fraction 0.5 of the chains at fields in \[-0.2, 0.2\] and quadratic terms in \[-1, 0\]$" \
+    tinfo && ok || bad "tilt provenance: $(cat tinfo)"
+(cd tres && "$MTSI" train $S --out u.h5 --steps 20 --log-every 5 --seed 3 $NET) &&
+    "$STATE" tres/u.h5 >u.st && "$STATE" tref/t.h5 >t.st && ! cmp -s u.st t.st && ok ||
+    bad "the tilt changes nothing"
+expect_refusal "--stream-tilt h=0" "$MTSI" train $S --stream-tilt h=0 $B
+grep -q -- "--stream-tilt: give h > 0 or A < 0" err && ok || bad "message: $(cat err)"
+expect_refusal "--stream-tilt A=1" "$MTSI" train $S --stream-tilt A=1 $B
+grep -q -- "--stream-tilt: A must be in \[-100, 0\] (terms in \[A, 0\]), got 1" err && ok ||
+    bad "message: $(cat err)"
+expect_refusal "--stream-tilt frac=0" "$MTSI" train $S --stream-tilt h=0.1,frac=0 $B
+expect_refusal "--stream-tilt x=1" "$MTSI" train $S --stream-tilt x=1 $B
+grep -q "unknown key 'x'" err && ok || bad "message: $(cat err)"
+expect_refusal "--stream-tilt without --stream-mcmc" "$MTSI" train --data ref.h5 \
+    --stream-tilt h=0.1 $B
+cp tref/t.h5 tkeep.h5 && cp tkeep.h5 tkeep.orig
+expect_refusal "resume with another tilt" "$MTSI" train --resume --out tkeep.h5 --steps 30 \
+    --stream-tilt h=0.3,A=-1
+grep -q -- "--stream-tilt h=0.3,A=-1,frac=0.5 differs" err && ok || bad "message: $(cat err)"
+cmp -s tkeep.h5 tkeep.orig && ok || bad "a refused resume modified the tilted model"
 
 finish
