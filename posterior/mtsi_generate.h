@@ -34,7 +34,7 @@ int mtsi_generate(mtsi_drift *drift, long V, const mtsi_reward *r, const mtsi_in
 /* Pilot passes of the start mean (mtsi_generate_start_mean) by default,
  * and the seed family they draw from: stream k of seed ^ this constant,
  * apart from the samples' own streams of seed. */
-#define MTSI_START_PILOT_PASSES 2
+#define MTSI_START_PILOT_PASSES 0
 #define MTSI_START_PILOT_SEED 0x5354415254504c54ULL
 
 /* A path that starts at t0 > 0 with sites still to be sampled (a field with

@@ -264,7 +264,7 @@ static double tmin_case(int passes, int check_modes)
 
 START_TEST(tmin_start_mean)
 {
-    double z = tmin_case(MTSI_START_PILOT_PASSES, 1);
+    double z = tmin_case(2, 1);
     ck_assert_msg(fabs(z) < NSIGMA, "with the pilot's start mean: z(<M>) = %.2f", z);
     z = tmin_case(0, 0);
     ck_assert_msg(fabs(z) > NSIGMA, "start mean 0 should be off at t_min 0.05: z(<M>) = %.2f", z);
