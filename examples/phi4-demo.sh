@@ -7,7 +7,7 @@
 #
 #   examples/phi4-demo.sh MTSI OUTDIR
 #
-# Environment knobs (defaults in brackets): DEMO_STEPS [1500] training steps,
+# Environment knobs (defaults in brackets): DEMO_STEPS [2200] training steps,
 # DEMO_N [600] samples per law, DEMO_H [0.05] field, DEMO_A [-0.5] quadratic
 # tilt, DEMO_L [16], DEMO_REFINE [20] HMC updates of the refinement.
 # Everything is seeded: a rerun gives the same files.
@@ -15,7 +15,7 @@ set -eu
 MTSI=${1:?usage: phi4-demo.sh MTSI OUTDIR}
 OUT=${2:-demo-out}
 L=${DEMO_L:-16}
-STEPS=${DEMO_STEPS:-1500}
+STEPS=${DEMO_STEPS:-2200}
 N=${DEMO_N:-600}
 H=${DEMO_H:-0.05}
 A=${DEMO_A:--0.5}
