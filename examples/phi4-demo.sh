@@ -7,7 +7,7 @@
 #
 #   examples/phi4-demo.sh MTSI OUTDIR
 #
-# Environment knobs (defaults in brackets): DEMO_STEPS [2200] training steps,
+# Environment knobs (defaults in brackets): DEMO_STEPS [1500] training steps,
 # DEMO_N [600] samples per law, DEMO_H [0.05] field, DEMO_A [-0.5] quadratic
 # tilt, DEMO_L [16], DEMO_REFINE [20] HMC updates of the refinement.
 # Everything is seeded: a rerun gives the same files.
@@ -15,14 +15,15 @@ set -eu
 MTSI=${1:?usage: phi4-demo.sh MTSI OUTDIR}
 OUT=${2:-demo-out}
 L=${DEMO_L:-16}
-STEPS=${DEMO_STEPS:-2200}
+STEPS=${DEMO_STEPS:-1500}
 N=${DEMO_N:-600}
 H=${DEMO_H:-0.05}
 A=${DEMO_A:--0.5}
 K=${DEMO_REFINE:-20}
 COUP="--m2 -4 --lambda 4.7"
-# OpenMP threads that wait passively do not steal the core from BLAS/FFTW
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+# OpenMP threads wait actively (OpenBLAS runs one thread per process: passive
+# waiting only adds wake-ups, 29 s against 19 s for 100 training steps)
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-active}
 mkdir -p "$OUT"
 t0=$(date +%s)
 step() { echo; echo "== $* ($(($(date +%s) - t0)) s)"; }
