@@ -185,8 +185,6 @@ static void trainer_free(trainer *t)
     free(t->sx);
     free(t->zero);
     free(t->schain);
-    free(t->th);
-    free(t->tA);
     mtsi_nn_net_free(t->net);
     mtsi_nn_net_free(t->vnet);
     mtsi_nn_opt_free(t->opt);
@@ -339,8 +337,7 @@ static int train_step(trainer *t, double *loss)
         double h = 0, A = 0;
         if (t->stream && i >= lo && i < lo + nb) {
             x1 = t->sx + (i - lo) * V;
-            h = t->th[t->schain[i - lo]];
-            A = t->tA[t->schain[i - lo]];
+            mtsi_train_chain_tilt(&t->c, t->chain0 + t->schain[i - lo], &h, &A);
         } else if (t->stream)
             x1 = t->zero;
         else
@@ -574,12 +571,8 @@ static int stream_data(trainer *t)
     t->sx = mtsi_malloc((size_t)(t->blocal * t->V) * sizeof(double));
     t->zero = mtsi_calloc((size_t)t->V, sizeof(double));
     t->schain = mtsi_calloc((size_t)(t->blocal > 0 ? t->blocal : 1), sizeof(long));
-    t->th = mtsi_calloc((size_t)t->nchain, sizeof(double));
-    t->tA = mtsi_calloc((size_t)t->nchain, sizeof(double));
-    if (!t->sx || !t->zero || !t->schain || !t->th || !t->tA)
+    if (!t->sx || !t->zero || !t->schain)
         return MTSI_ENOMEM;
-    for (long i = 0; i < t->nchain; i++)
-        mtsi_train_chain_tilt(c, t->chain0 + i, &t->th[i], &t->tA[i]);
     return MTSI_OK;
 }
 

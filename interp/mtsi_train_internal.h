@@ -52,8 +52,8 @@ typedef struct {
     mtsi_chain_table mine;      /* their states, for the checkpoint */
     mtsi_chain_table chains;    /* rank 0: every chain's state, gathered */
     double *sx;                 /* blocal x V: this rank's configurations of the step */
-    long *schain;               /* blocal: the (local) chain of each */
-    double *th, *tA;            /* nchain: each local chain's tilt (--stream-tilt) */
+    long *schain;               /* blocal: the (local) chain of each (its tilt:
+                                   mtsi_train_chain_tilt of chain0 + schain) */
     double *zero;               /* V zeros: x1 of the samples other ranks hold */
 } trainer;
 

@@ -103,6 +103,28 @@ static void make_prior(gprior *g)
         g->m[a] = 0.1;
 }
 
+/* The dense 16 x 16 covariance of a translation-invariant law on the 4 x 4
+ * lattice from its half spectrum ck (index kx * 3 + ky, ky <= 2). */
+static void dense_cov(const double *ck, double *C)
+{
+    const long V = 16;
+    for (long a = 0; a < V; a++)
+        for (long b = 0; b < V; b++) {
+            long dx = (a / 4 - b / 4 + 4) % 4, dy = (a % 4 - b % 4 + 4) % 4;
+            double s = 0;
+            for (int kx = 0; kx < 4; kx++)
+                for (int ky = 0; ky < 4; ky++) {
+                    int hx = kx, hy = ky;
+                    if (hy > 2) {
+                        hy = (4 - ky) % 4;
+                        hx = (4 - kx) % 4;
+                    }
+                    s += ck[hx * 3 + hy] * cos(2 * M_PI * (kx * dx + ky * dy) / 4.0);
+                }
+            C[a * V + b] = s / V;
+        }
+}
+
 static double *sample_post(mtsi_drift *post, const mtsi_path *p, double tmin, long n, uint64_t seed)
 {
     const long V = mtsi_drift_sites(post);
@@ -287,21 +309,7 @@ static void tilt_pair_case(double h, double A, double alpha, uint64_t seed)
     for (long k = 0; k < mtsi_phi4_nhalf(&g.lat); k++)
         cr[k] = 1.0 / (1.0 / g.ck[k] - A);
     const double mr = cr[0] * (g.m[0] / g.ck[0] + h);
-    for (long a = 0; a < V; a++) /* dense C_r from its spectrum */
-        for (long b = 0; b < V; b++) {
-            long dx = (a / 4 - b / 4 + 4) % 4, dy = (a % 4 - b % 4 + 4) % 4;
-            double s = 0;
-            for (int kx = 0; kx < 4; kx++)
-                for (int ky = 0; ky < 4; ky++) {
-                    int hx = kx, hy = ky;
-                    if (hy > 2) {
-                        hy = (4 - ky) % 4;
-                        hx = (4 - kx) % 4;
-                    }
-                    s += cr[hx * 3 + hy] * cos(2 * M_PI * (kx * dx + ky * dy) / 4.0);
-                }
-            Cr[a * V + b] = s / V;
-        }
+    dense_cov(cr, Cr); /* dense C_r from its spectrum */
     for (long i = 0; i < V; i++) /* Cholesky C_r = Lc Lc^T */
         for (long j = 0; j <= i; j++) {
             double s = Cr[i * V + j];
@@ -365,22 +373,7 @@ START_TEST(gaussian_site_field)
     double hs[16], C[256];
     for (int a = 0; a < 16; a++)
         hs[a] = (a % 4 == 0) ? 0.6 : (a == 5 ? -0.4 : 0.0);
-    /* dense C from the spectrum */
-    for (long a = 0; a < V; a++)
-        for (long b = 0; b < V; b++) {
-            long dx = (a / 4 - b / 4 + 4) % 4, dy = (a % 4 - b % 4 + 4) % 4;
-            double s = 0;
-            for (int kx = 0; kx < 4; kx++)
-                for (int ky = 0; ky < 4; ky++) {
-                    int hx = kx, hy = ky;
-                    if (hy > 2) {
-                        hy = (4 - ky) % 4;
-                        hx = (4 - kx) % 4;
-                    }
-                    s += g.ck[hx * 3 + hy] * cos(2 * M_PI * (kx * dx + ky * dy) / 4.0);
-                }
-            C[a * V + b] = s / V;
-        }
+    dense_cov(g.ck, C);
     mtsi_drift *prior = mtsi_drift_gaussian_new(2, 4, g.m, g.ck);
     mtsi_reward rw = {0, 0, hs, NULL};
     mtsi_drift *post = mtsi_drift_posterior_new(prior, &rw);
