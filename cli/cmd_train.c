@@ -68,6 +68,10 @@ static const char usage_text[] =
     "                      phi -> -phi; images and paths have none\n"
     "  --standardize S     none (default) | channel: each channel to mean 0, sd 1\n"
     "                      (recorded in the model; mtsi sample undoes it)\n"
+    "  --base B            gauss (default): the network adds to its output the exact\n"
+    "                      drift of data whose values are independent Gaussians\n"
+    "                      with the training data's mean and variance (mean 0 for\n"
+    "                      phi^4), and learns the rest | none: the network alone\n"
     "  --val-frac X        held-out fraction of the ensemble (default 0.1; not with\n"
     "                      --stream-mcmc)\n"
     "Run:\n"
@@ -91,7 +95,7 @@ static const char usage_text[] =
 
 enum {
     O_DATA = 256, O_OUT, O_FORCE, O_RESUME, O_STEPS, O_BATCH, O_LR, O_SCHEDULE, O_WARMUP,
-    O_LRMIN, O_DECAY, O_CLIP, O_WD, O_EMA, O_ARCH, O_NU, O_BLOCK, O_AUGMENT, O_NOAUGMENT, O_STANDARDIZE,
+    O_LRMIN, O_DECAY, O_CLIP, O_WD, O_EMA, O_ARCH, O_NU, O_BLOCK, O_AUGMENT, O_NOAUGMENT, O_STANDARDIZE, O_BASE,
     O_VALFRAC, O_SEED, O_THREADS, O_LOG, O_CKPT, O_QUIET, O_HELP, O_STREAM, O_M2, O_LAMBDA,
     O_L, O_SCHAINS, O_STHIN, O_STHERM, O_VALN, O_STILT
 };
@@ -117,6 +121,7 @@ static const struct option longopts[] = {
     {"augment", no_argument, 0, O_AUGMENT},
     {"no-augment", no_argument, 0, O_NOAUGMENT},
     {"standardize", required_argument, 0, O_STANDARDIZE},
+    {"base", required_argument, 0, O_BASE},
     {"val-frac", required_argument, 0, O_VALFRAC},
     {"seed", required_argument, 0, O_SEED},
     {"threads", required_argument, 0, O_THREADS},
@@ -287,6 +292,11 @@ static int apply(mtsi_train_cfg *c, const given *g, long *threads)
             return mtsi_error_set(MTSI_EINVAL, "--standardize: expected none or channel, got '%s'",
                                   a);
         snprintf(c->standardize, sizeof c->standardize, "%s", a);
+        return MTSI_OK;
+    case O_BASE:
+        if (strcmp(a, "none") && strcmp(a, "gauss"))
+            return mtsi_error_set(MTSI_EINVAL, "--base: expected gauss or none, got '%s'", a);
+        snprintf(c->base, sizeof c->base, "%s", a);
         return MTSI_OK;
     case O_SEED:
         if (mtsi_parse_long_range(opt, a, 0, (long)(~0UL >> 1), &v))

@@ -47,6 +47,7 @@ void mtsi_train_defaults(mtsi_train_cfg *c)
     mtsi_nu_default(&c->nu);
     c->augment = 1;
     snprintf(c->standardize, sizeof c->standardize, "none");
+    snprintf(c->base, sizeof c->base, "gauss");
     c->val_frac = 0.1;
     c->val_max = 512;
     c->seed = 1;
@@ -153,6 +154,8 @@ static int check_cfg(const mtsi_train_cfg *c)
     if (strcmp(c->standardize, "none") && strcmp(c->standardize, "channel"))
         return mtsi_error_set(MTSI_EINVAL, "--standardize: unknown '%s' (none or channel)",
                               c->standardize);
+    if (strcmp(c->base, "none") && strcmp(c->base, "gauss"))
+        return mtsi_error_set(MTSI_EINVAL, "--base: unknown '%s' (gauss or none)", c->base);
     if (c->nu.block < 1)
         return mtsi_error_set(MTSI_EINVAL, "--block: must be >= 1, got %ld", c->nu.block);
     double sum = 0;
@@ -643,6 +646,52 @@ static int validation_set(trainer *t)
     return MTSI_OK;
 }
 
+/* --base gauss on a new training: the mean and variance of the values of
+ * the training configurations (with a stream, of the chains just
+ * thermalised, summed over the ranks), pooled over the sites and channels;
+ * an odd network takes the mean as 0 (the law is symmetric) and the second
+ * moment as the variance. The base changes no parameter, so the network is
+ * built first and given it here. */
+static int set_base(trainer *t)
+{
+    if (strcmp(t->c.base, "gauss")) {
+        if (t->arch.base)
+            return mtsi_error_set(MTSI_EINVAL, "--base none: the --arch string sets base=gauss");
+        return MTSI_OK;
+    }
+    if (t->arch.base) /* given with --arch */
+        return MTSI_OK;
+    const double *x;
+    long n;
+    if (t->stream) {
+        mtsi_stream_save(t->stream, &t->mine, 0);
+        x = t->mine.fields;
+        n = t->nchain * t->V;
+    } else {
+        x = t->e.configs;
+        n = t->n_train * t->V;
+    }
+    double v[3] = {0, 0, (double)n};
+    for (long i = 0; i < n; i++) {
+        v[0] += x[i];
+        v[1] += x[i] * x[i];
+    }
+    if (t->stream && t->size > 1)
+        mtsi_mpi_sum(v, 3, (int)sizeof(double));
+    const double mean = t->arch.odd ? 0 : v[0] / v[2];
+    const double var = v[1] / v[2] - mean * mean;
+    if (!(v[2] > 0 && var > 0 && isfinite(var)))
+        return mtsi_error_set(MTSI_EINVAL, "--base gauss: the training data of %s have no "
+                                           "variance (%g); use --base none",
+                              t->src, var);
+    int rc = mtsi_nn_net_set_base(t->net, mean, var);
+    if (!rc)
+        rc = mtsi_nn_net_set_base(t->vnet, mean, var);
+    if (!rc)
+        t->arch = *mtsi_nn_net_arch(t->net);
+    return rc;
+}
+
 static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
 {
     t->c = *c;
@@ -750,6 +799,8 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
         rc = mtsi_train_load_state(t, t->what);
     else if (t->stream)
         rc = mtsi_stream_thermalize(t->stream);
+    if (!rc && !resume)
+        rc = set_base(t);
     return rc ? rc : validation_set(t);
 }
 

@@ -144,6 +144,9 @@ typedef struct {
                                   largest grid side */
     int augment;               /* by the data's symmetries (none for images, paths) */
     char standardize[16];      /* "none" or "channel" (mean 0, sd 1 per channel) */
+    char base[16];             /* "gauss" (the network adds the drift of sitewise
+                                  Gaussian data of the training data's mean and
+                                  variance; mtsi_nn_net_set_base) or "none" */
     double val_frac;           /* fraction held out, in [0, 0.9] */
     long val_max;              /* at most this many validation configurations */
     uint64_t seed;

@@ -301,6 +301,7 @@ int mtsi_train_read_cfg(const char *path, mtsi_train_cfg *c)
     if (!rc) {
         c->opt = *mtsi_nn_opt_get_config(opt);
         mtsi_nn_arch_format(mtsi_nn_net_arch(net), c->arch, sizeof c->arch);
+        snprintf(c->base, sizeof c->base, "%s", mtsi_nn_net_arch(net)->base ? "gauss" : "none");
     }
     mtsi_nn_opt_free(opt);
     mtsi_nn_net_free(net);
@@ -388,6 +389,8 @@ int mtsi_train_compare_settings(const mtsi_train_cfg *s, const mtsi_train_cfg *c
     DIFF(strcmp(s->standardize, c->standardize),
          "%s: --standardize %s differs from the checkpoint's %s; %s", what, c->standardize,
          s->standardize, tail);
+    DIFF(strcmp(s->base, c->base), "%s: --base %s differs from the checkpoint's %s; %s", what,
+         c->base, s->base, tail);
     DIFF(s->augment != c->augment, "%s: augmentation %s differs from the checkpoint's; %s", what,
          c->augment ? "on" : "off", tail);
     DIFF(s->val_frac != c->val_frac, "%s: --val-frac %g differs from the checkpoint's %g; %s",

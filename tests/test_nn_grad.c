@@ -348,6 +348,58 @@ START_TEST(grad_unet_zero_path)
 }
 END_TEST
 
+/* The Gaussian base through the same checks (odd: mean 0; plain: a mean). */
+START_TEST(grad_unet_base)
+{
+    unet_case("in=1,out=1,width=4,mult=1-2,groups=2,odd=1,base=gauss,gvar=0.7", 2, 4, 4);
+    unet_case("in=2,out=2,width=4,mult=1-2,groups=2,pad=zero,base=gauss,gmean=-0.3,gvar=1.9", 2,
+              4, 4);
+}
+END_TEST
+
+/* With every parameter 0 the U-Net adds nothing, so the network is the
+ * base alone: it must be the least-squares regression of x0 − x1 on
+ * I = α x0 + (1 − α) x1 for x1 ~ N(μ, v), x0 ~ N(0, 1), measured on
+ * 200,000 draws per α (slope and intercept within 4 standard errors). */
+START_TEST(base_is_gaussian_drift)
+{
+    const double mu = 0.4, v = 2.5;
+    mtsi_nn_arch a;
+    mtsi_nn_arch_default(&a);
+    ck_assert_int_eq(mtsi_nn_arch_parse(&a, "width=4,mult=1,groups=2,pad=zero"), MTSI_OK);
+    mtsi_nn_net *net = mtsi_nn_net_new(&a, 3);
+    ck_assert_ptr_nonnull(net);
+    ck_assert_int_eq(mtsi_nn_net_set_base(net, mu, v), MTSI_OK);
+    ck_assert_int_ne(mtsi_nn_net_set_base(net, mu, 0), MTSI_OK); /* v > 0 */
+    ck_assert_int_eq(mtsi_nn_net_plan(net, 1, 1, 2), MTSI_OK);
+    memset(mtsi_nn_net_params(net), 0, (size_t)mtsi_nn_net_nparam(net) * sizeof(nn_real));
+    const double als[4] = {0.05, 0.3, 0.7, 0.97};
+    for (int q = 0; q < 4; q++) {
+        const double al = als[q];
+        const long n = 200000;
+        double sI = 0, sy = 0, sII = 0, sIy = 0, syy = 0;
+        for (long i = 0; i < n; i++) {
+            double x0 = mtsi_rng_normal(&rng), x1 = mu + sqrt(v) * mtsi_rng_normal(&rng);
+            double iv = al * x0 + (1 - al) * x1, y = x0 - x1;
+            sI += iv, sy += y, sII += iv * iv, sIy += iv * y, syy += y * y;
+        }
+        double mI = sI / n, my = sy / n, cII = sII / n - mI * mI, cIy = sIy / n - mI * my;
+        double slope = cIy / cII, icpt = my - slope * mI;
+        double res = (syy / n - my * my) - slope * cIy; /* residual variance */
+        double se_s = sqrt(res / (n * cII)), se_i = sqrt(res / n * (1 + mI * mI / cII));
+        /* the network at I = 0 and I = 1 gives the intercept and the slope */
+        nn_real x[2] = {0, 1}, alf[2] = {(nn_real)al, (nn_real)al}, out[2];
+        ck_assert_int_eq(mtsi_nn_net_forward(net, x, alf, NULL, out), MTSI_OK);
+        ck_assert_msg(fabs(out[0] - icpt) < 4 * se_i + 1e-5,
+                      "alpha %g: intercept %g, regression %g +- %g", al, (double)out[0], icpt, se_i);
+        ck_assert_msg(fabs((out[1] - out[0]) - slope) < 4 * se_s + 1e-5,
+                      "alpha %g: slope %g, regression %g +- %g", al, (double)(out[1] - out[0]), slope,
+                      se_s);
+    }
+    mtsi_nn_net_free(net);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("nn_grad");
@@ -355,6 +407,8 @@ int main(void)
     tcase_add_checked_fixture(t, setup, NULL);
     tcase_set_timeout(t, 120);
     tcase_add_test(t, grad_conv3_circular);
+    tcase_add_test(t, grad_unet_base);
+    tcase_add_test(t, base_is_gaussian_drift);
     tcase_add_test(t, grad_conv3_zero);
     tcase_add_test(t, grad_conv1x1);
     tcase_add_test(t, grad_conv_rect);

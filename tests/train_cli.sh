@@ -33,6 +33,11 @@ expect_refusal "bad --arch" "$MTSI" train --data d.h5 --out m.h5 --arch width=0
 expect_refusal "groups not dividing" "$MTSI" train --data d.h5 --out m.h5 \
     --arch width=8,mult=1-2,groups=3
 expect_refusal "unknown option" "$MTSI" train --data d.h5 --out m.h5 --bogus
+expect_refusal "bad --base" "$MTSI" train --data d.h5 --out m.h5 --base linear $NET
+expect_refusal "negative gvar" "$MTSI" train --data d.h5 --out m.h5 \
+    --arch width=8,mult=1-2,groups=4,base=gauss,gvar=-1
+expect_refusal "gmean on an odd network" "$MTSI" train --data d.h5 --out m.h5 \
+    --arch width=8,mult=1-2,groups=4,base=gauss,gvar=1,gmean=0.5
 expect_refusal "resume a missing file" "$MTSI" train --resume --out none.h5
 expect_refusal "resume an ensemble" "$MTSI" train --resume --out d.h5
 expect_refusal "resume and force" "$MTSI" train --resume --force --out d.h5
@@ -56,6 +61,14 @@ cp m.h5 m.orig
 expect_refusal "resume a finished run" "$MTSI" train --resume --out m.h5
 expect_refusal "resume with another batch" "$MTSI" train --resume --out m.h5 --steps 40 --batch 4
 expect_refusal "resume with another lr" "$MTSI" train --resume --out m.h5 --steps 40 --lr 0.1
+expect_refusal "resume with another base" "$MTSI" train --resume --out m.h5 --steps 40 --base none
+# the default base: the second moment of the training values (phi^4 is odd)
+gv=$(sed -n 's/^architecture: .*,odd=1,base=gauss,gmean=0,gvar=\([0-9.e+-]*\)$/\1/p' info)
+[ -n "$gv" ] && awk -v v="$gv" 'BEGIN { exit !(v > 0.05 && v < 5) }' && ok ||
+    bad "no Gaussian base (gvar '$gv') in: $(grep architecture info)"
+"$MTSI" train --data d.h5 --out none.h5 --steps 2 --base none $NET && "$MTSI" model none.h5 |
+    grep -q "^architecture: .*odd=1$" && ok || bad "--base none still has a base"
+rm -f none.h5
 cmp -s m.h5 m.orig && ok || bad "a refused resume modified the model"
 # extending a finished run to 40 steps works
 "$MTSI" train --resume --out m.h5 --steps 40 --quiet && "$STATE" m.h5 | grep -q "^train_step 40$" &&

@@ -49,13 +49,16 @@ typedef struct {
     int groups;                  /* GroupNorm groups (divides every width) */
     int cond_dim;                /* global conditioning vector length, 0: none */
     int odd;                     /* 1: b̂(α,−x) = −b̂(α,x) exactly */
+    int base;                    /* 1: b̂ = b_G + f, b_G the drift of sitewise N(gmean, gvar) */
+    double gmean, gvar;          /* the Gaussian of the base (gvar > 0; gmean = 0 if odd) */
 } mtsi_nn_arch;
 
 /* A default architecture: in=out=1, width 32, mult 1,2,2, 1 block, 3×3
  * circular, 8 groups, no conditioning, not odd. */
 void mtsi_nn_arch_default(mtsi_nn_arch *a);
 /* Parse "key=value,..." over a default (keys: in, out, width, mult (a-b-c),
- * blocks, k (3 or 3x3 as HxW), pad (circular|zero), groups, cond, odd).
+ * blocks, k (3 or 3x3 as HxW), pad (circular|zero), groups, cond, odd, base
+ * (none|gauss), gmean, gvar).
  * Returns MTSI_EINVAL naming the bad key or value. */
 int mtsi_nn_arch_parse(mtsi_nn_arch *a, const char *s);
 /* The canonical string form (parseable back), written to buf. */
@@ -78,6 +81,15 @@ const mtsi_nn_arch *mtsi_nn_net_arch(const mtsi_nn_net *net);
  * size is allowed (it reallocates). Fails with the offending value when H
  * or W cannot be pooled levels−1 times or the kernel does not fit. */
 int mtsi_nn_net_plan(mtsi_nn_net *net, int batch, int h, int w);
+
+/* The Gaussian base (arch.base): with it the network returns
+ *   b̂(α, x) = b_G(α, x) + f(α, x),
+ *   b_G = k(α) (x − (1 − α) μ) − μ,  k = (α − (1 − α) v) / (α² + (1 − α)² v),
+ * the exact drift E[x0 − x1 | I_α = x] when every value of x1 is N(μ, v)
+ * on its own; f, the U-Net, learns what the data add to it. Sets the base
+ * (μ and v rounded to mtsi_nn_real), keeping the parameters; MTSI_EINVAL
+ * for v <= 0, a non-finite value, or μ != 0 on an odd network. */
+int mtsi_nn_net_set_base(mtsi_nn_net *net, double mean, double var);
 
 /* out = b̂(α, x). x: batch×in_ch×H×W, alpha: batch×1×H×W (one α per site,
  * shared by the field channels), cond: batch×cond_dim (NULL iff cond_dim

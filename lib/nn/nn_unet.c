@@ -74,6 +74,30 @@ int mtsi_nn_arch_check(const mtsi_nn_arch *a)
                               a->cond_dim);
     if (a->odd != 0 && a->odd != 1)
         return mtsi_error_set(MTSI_EINVAL, "architecture: odd=%d must be 0 or 1", a->odd);
+    if (a->base != 0 && a->base != 1)
+        return mtsi_error_set(MTSI_EINVAL, "architecture: unknown base %d", a->base);
+    if (a->base && !(isfinite(a->gvar) && a->gvar > 0 && a->gvar < 1e12))
+        return mtsi_error_set(MTSI_EINVAL, "architecture: base=gauss needs gvar in (0, 1e12), "
+                                           "got %g",
+                              a->gvar);
+    if (a->base && !(isfinite(a->gmean) && fabs(a->gmean) < 1e6))
+        return mtsi_error_set(MTSI_EINVAL, "architecture: gmean=%g must be finite, |gmean| < 1e6",
+                              a->gmean);
+    if (a->base && a->odd && a->gmean != 0)
+        return mtsi_error_set(MTSI_EINVAL, "architecture: gmean=%g on an odd network (must be 0)",
+                              a->gmean);
+    if (!a->base && (a->gmean != 0 || a->gvar != 0))
+        return mtsi_error_set(MTSI_EINVAL, "architecture: gmean, gvar need base=gauss");
+    return MTSI_OK;
+}
+
+static int parse_real(const char *key, const char *v, double *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end || !isfinite(x))
+        return mtsi_error_set(MTSI_EINVAL, "architecture: %s: expected a number, got '%s'", key, v);
+    *out = (double)(nn_real)x; /* the network computes in nn_real */
     return MTSI_OK;
 }
 
@@ -134,6 +158,19 @@ int mtsi_nn_arch_parse(mtsi_nn_arch *a, const char *s)
             rc = parse_int(k, v, &a->odd);
         else if (!strcmp(k, "k"))
             rc = parse_pair(k, v, &a->kh, &a->kw);
+        else if (!strcmp(k, "gmean"))
+            rc = parse_real(k, v, &a->gmean);
+        else if (!strcmp(k, "gvar"))
+            rc = parse_real(k, v, &a->gvar);
+        else if (!strcmp(k, "base")) {
+            if (!strcmp(v, "none"))
+                a->base = 0;
+            else if (!strcmp(v, "gauss"))
+                a->base = 1;
+            else
+                rc = mtsi_error_set(MTSI_EINVAL,
+                                    "architecture: base: expected none or gauss, got '%s'", v);
+        }
         else if (!strcmp(k, "pad")) {
             if (!strcmp(v, "circular"))
                 a->pad = MTSI_NN_PAD_CIRCULAR;
@@ -160,7 +197,7 @@ int mtsi_nn_arch_parse(mtsi_nn_arch *a, const char *s)
         } else
             rc = mtsi_error_set(MTSI_EINVAL,
                                 "architecture: unknown key '%s' (in, out, width, mult, blocks, k, "
-                                "pad, groups, cond, odd)",
+                                "pad, groups, cond, odd, base, gmean, gvar)",
                                 k);
         if (rc)
             return rc;
@@ -178,6 +215,10 @@ void mtsi_nn_arch_format(const mtsi_nn_arch *a, char *buf, int n)
                              "cond=%d,odd=%d",
              a->in_ch, a->out_ch, a->width, mult, a->blocks, a->kh, a->kw,
              a->pad == MTSI_NN_PAD_CIRCULAR ? "circular" : "zero", a->groups, a->cond_dim, a->odd);
+    size_t len = strlen(buf);
+    if (a->base && len < (size_t)n) /* absent when there is none: older models read alike */
+        snprintf(buf + len, (size_t)n - len, ",base=gauss,gmean=%.9g,gvar=%.9g", a->gmean,
+                 a->gvar);
 }
 
 /* ---- building ------------------------------------------------------- */
@@ -288,6 +329,31 @@ int mtsi_nn_net_set_params(mtsi_nn_net *net, const mtsi_nn_real *p, long n)
     return MTSI_OK;
 }
 
+int mtsi_nn_net_set_base(mtsi_nn_net *net, double mean, double var)
+{
+    mtsi_nn_arch a = net->arch;
+    a.base = 1;
+    /* rounded to nn_real (the network's type), so that the printed value
+     * reads back to the same base (volatile: the round trip is kept) */
+    volatile nn_real m = (nn_real)mean, v = (nn_real)var;
+    a.gmean = (double)m;
+    a.gvar = (double)v;
+    int rc = mtsi_nn_arch_check(&a);
+    if (rc)
+        return rc;
+    net->arch = a;
+    return MTSI_OK;
+}
+
+/* The base's coefficient k(α) and its derivative k'(α) (see mtsi_nn.h). */
+static inline void base_k(double al, double v, double *k, double *dk)
+{
+    const double u = 1 - al, num = al - u * v, D = al * al + u * u * v;
+    *k = num / D;
+    if (dk)
+        *dk = ((1 + v) * D - 2 * num * num) / (D * D);
+}
+
 int mtsi_nn_net_plan(mtsi_nn_net *net, int batch, int h, int w)
 {
     if (batch < 1 || batch > (1 << 24))
@@ -370,6 +436,21 @@ int mtsi_nn_net_forward(mtsi_nn_net *net, const mtsi_nn_real *x, const mtsi_nn_r
     } else {
         memcpy(out, on->y, (size_t)os * sizeof(nn_real));
     }
+    if (net->arch.base) {
+        const int Co = net->arch.out_ch;
+        const double mu = net->arch.gmean, v = net->arch.gvar;
+        for (int n = 0; n < N; n++)
+            for (long i = 0; i < hw; i++) {
+                const double al = alpha[(long)n * hw + i];
+                double k;
+                base_k(al, v, &k, NULL);
+                for (int c = 0; c < Co && c < C; c++) {
+                    const long j = ((long)n * Co + c) * hw + i;
+                    const double xi = x[((long)n * C + c) * hw + i];
+                    out[j] += (nn_real)(k * (xi - (1 - al) * mu) - mu);
+                }
+            }
+    }
     net->fwd_done = 1;
     return MTSI_OK;
 }
@@ -406,6 +487,27 @@ int mtsi_nn_net_backward(mtsi_nn_net *net, const mtsi_nn_real *dout, int accumul
         if (dalpha)
             for (long i = 0; i < hw; i++)
                 dalpha[(long)n * hw + i] = e ? d[C * hw + i] + e[C * hw + i] : d[C * hw + i];
+        if (net->arch.base && (dx || dalpha)) {
+            /* the base: d b_G/dx = k, d b_G/dα = k' (x − (1 − α) μ) + k μ; the
+             * input slot keeps α and s x (s = 1 without the odd wrapper) */
+            const int Co = net->arch.out_ch;
+            const double mu = net->arch.gmean, v = net->arch.gvar;
+            const double sg = odd ? net->sgn[n] : 1;
+            for (long i = 0; i < hw; i++) {
+                const double al = in->y[(long)n * (C + 1) * hw + C * hw + i];
+                double k, dk, da = 0;
+                base_k(al, v, &k, &dk);
+                for (int c = 0; c < Co && c < C; c++) {
+                    const double g = dout[((long)n * Co + c) * hw + i];
+                    const double xi = sg * in->y[(long)n * (C + 1) * hw + c * hw + i];
+                    if (dx)
+                        dx[((long)n * C + c) * hw + i] += (nn_real)(k * g);
+                    da += g * (dk * (xi - (1 - al) * mu) + k * mu);
+                }
+                if (dalpha)
+                    dalpha[(long)n * hw + i] += (nn_real)da;
+            }
+        }
     }
     if (dcond && net->cond_node >= 0) {
         const nn_node *cn = &g->nodes[net->cond_node];
