@@ -237,7 +237,10 @@ static int read_stream_cfg(hid_t g, mtsi_train_cfg *c, const char *what)
                                                what);
     rc = rc ? rc : mtsi_h5_attr_get_long_range(g, "val_n", 0, 1L << 20, &c->val_n, what);
     c->tilt_h = c->tilt_a = c->tilt_frac = 0;
-    if (!rc && H5Aexists(g, "stream_tilt_h") > 0) {
+    /* any one of the three present: all three must be (a tilt half deleted
+     * is a corrupt file, not an untilted one) */
+    if (!rc && (H5Aexists(g, "stream_tilt_h") > 0 || H5Aexists(g, "stream_tilt_a") > 0 ||
+                H5Aexists(g, "stream_tilt_frac") > 0)) {
         rc = mtsi_h5_attr_get_finite(g, "stream_tilt_h", &c->tilt_h, what);
         rc = rc ? rc : mtsi_h5_attr_get_finite(g, "stream_tilt_a", &c->tilt_a, what);
         rc = rc ? rc : mtsi_h5_attr_get_finite(g, "stream_tilt_frac", &c->tilt_frac, what);
