@@ -68,6 +68,9 @@ static const char usage_text[] =
     "                      phi -> -phi; images and paths have none\n"
     "  --standardize S     none (default) | channel: each channel to mean 0, sd 1\n"
     "                      (recorded in the model; mtsi sample undoes it)\n"
+    "  --zero-weight W     the loss weighs each sample's mean over the grid (its\n"
+    "                      zero mode, per channel) 1 + W times, other modes once;\n"
+    "                      the minimiser is the same drift (default 0)\n"
     "  --base B            gauss (default): the network adds to its output the exact\n"
     "                      drift of data whose values are independent Gaussians\n"
     "                      with the training data's mean and variance (mean 0 for\n"
@@ -97,7 +100,7 @@ enum {
     O_DATA = 256, O_OUT, O_FORCE, O_RESUME, O_STEPS, O_BATCH, O_LR, O_SCHEDULE, O_WARMUP,
     O_LRMIN, O_DECAY, O_CLIP, O_WD, O_EMA, O_ARCH, O_NU, O_BLOCK, O_AUGMENT, O_NOAUGMENT, O_STANDARDIZE, O_BASE,
     O_VALFRAC, O_SEED, O_THREADS, O_LOG, O_CKPT, O_QUIET, O_HELP, O_STREAM, O_M2, O_LAMBDA,
-    O_L, O_SCHAINS, O_STHIN, O_STHERM, O_VALN, O_STILT
+    O_L, O_SCHAINS, O_STHIN, O_STHERM, O_VALN, O_STILT, O_ZEROW
 };
 
 static const struct option longopts[] = {
@@ -123,6 +126,7 @@ static const struct option longopts[] = {
     {"standardize", required_argument, 0, O_STANDARDIZE},
     {"base", required_argument, 0, O_BASE},
     {"val-frac", required_argument, 0, O_VALFRAC},
+    {"zero-weight", required_argument, 0, O_ZEROW},
     {"seed", required_argument, 0, O_SEED},
     {"threads", required_argument, 0, O_THREADS},
     {"log-every", required_argument, 0, O_LOG},
@@ -213,6 +217,7 @@ static int apply(mtsi_train_cfg *c, const given *g, long *threads)
     case O_CLIP:
     case O_WD:
     case O_EMA:
+    case O_ZEROW:
     case O_VALFRAC:
         if (mtsi_parse_finite(opt, a, &x))
             return MTSI_EINVAL;
@@ -236,6 +241,10 @@ static int apply(mtsi_train_cfg *c, const given *g, long *threads)
             if (x < 0)
                 return mtsi_error_set(MTSI_EINVAL, "--wd: must be >= 0, got %g", x);
             c->opt.weight_decay = x;
+        } else if (g->ch == O_ZEROW) {
+            if (!(x >= 0 && x <= 1e6))
+                return mtsi_error_set(MTSI_EINVAL, "--zero-weight: must be in [0, 1e6], got %g", x);
+            c->zero_weight = x;
         } else if (g->ch == O_EMA) {
             if (!(x >= 0 && x < 1))
                 return mtsi_error_set(MTSI_EINVAL, "--ema: must be in [0, 1), got %g", x);

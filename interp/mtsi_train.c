@@ -350,13 +350,22 @@ static int train_step(trainer *t, double *loss)
     }
     if (!rc)
         rc = mtsi_nn_net_forward(t->net, t->xin + lo * V, t->al + lo * P, NULL, t->out);
-    const double scale = 2.0 / (double)(B * V);
+    const double scale = 2.0 / (double)(B * V), w = t->c.zero_weight;
     const mtsi_nn_real *tg = t->tgt + lo * V;
     double sum = 0;
-    for (long i = 0; !rc && i < nb * V; i++) {
-        double d = (double)t->out[i] - (double)tg[i];
-        sum += d * d;
-        t->dout[i] = (mtsi_nn_real)(scale * d);
+    /* loss per sample and channel: sum_a d_a^2 + w P dbar^2 (dbar the mean of
+     * d over the P grid points), so d/d out_a = 2 (d_a + w dbar); the
+     * reported loss is the plain mean square */
+    for (long r = 0; !rc && r < nb * V; r += P) {
+        double dbar = 0;
+        for (long a = 0; a < P; a++) {
+            double d = (double)t->out[r + a] - (double)tg[r + a];
+            sum += d * d;
+            dbar += d;
+        }
+        dbar = w * dbar / (double)P;
+        for (long a = 0; a < P; a++)
+            t->dout[r + a] = (mtsi_nn_real)(scale * (((double)t->out[r + a] - (double)tg[r + a]) + dbar));
     }
     if (t->size > 1) {
         if (!rc)

@@ -147,6 +147,9 @@ typedef struct {
     char base[16];             /* "gauss" (the network adds the drift of sitewise
                                   Gaussian data of the training data's mean and
                                   variance; mtsi_nn_net_set_base) or "none" */
+    double zero_weight;        /* w >= 0: the loss adds w times the squared error of each
+                                  sample's mean over the grid (per channel): the
+                                  zero mode weighs 1 + w, every other mode 1 */
     double val_frac;           /* fraction held out, in [0, 0.9] */
     long val_max;              /* at most this many validation configurations */
     uint64_t seed;

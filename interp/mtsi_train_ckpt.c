@@ -67,6 +67,8 @@ static int write_train_group(trainer *t, hid_t f, int complete)
     if (strcmp(c->standardize, "none")) /* absent in files that predate it */
         rc = rc ? rc : mtsi_h5_attr_set_string(g, "standardize", c->standardize);
     rc = rc ? rc : mtsi_h5_attr_set_double(g, "val_frac", c->val_frac);
+    if (c->zero_weight != 0) /* absent in files that predate it */
+        rc = rc ? rc : mtsi_h5_attr_set_double(g, "zero_weight", c->zero_weight);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "val_max", c->val_max);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "log_every", c->log_every);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "ckpt_every", c->ckpt_every);
@@ -276,6 +278,13 @@ int mtsi_train_read_cfg(const char *path, mtsi_train_cfg *c)
     rc = rc ? rc : get_long(g, "block", &c->nu.block, what);
     rc = rc ? rc : get_long(g, "augment", &augment, what);
     rc = rc ? rc : mtsi_h5_attr_get_double(g, "val_frac", &c->val_frac, what);
+    c->zero_weight = 0;
+    if (!rc && mtsi_h5_has_attr(g, "zero_weight")) {
+        rc = mtsi_h5_attr_get_finite(g, "zero_weight", &c->zero_weight, what);
+        if (!rc && !(c->zero_weight >= 0 && c->zero_weight <= 1e6))
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: zero_weight %g out of [0, 1e6] (corrupt file?)",
+                                what, c->zero_weight);
+    }
     rc = rc ? rc : get_long(g, "val_max", &c->val_max, what);
     rc = rc ? rc : get_long(g, "log_every", &c->log_every, what);
     rc = rc ? rc : get_long(g, "ckpt_every", &c->ckpt_every, what);
@@ -396,6 +405,9 @@ int mtsi_train_compare_settings(const mtsi_train_cfg *s, const mtsi_train_cfg *c
          c->base, s->base, tail);
     DIFF(s->augment != c->augment, "%s: augmentation %s differs from the checkpoint's; %s", what,
          c->augment ? "on" : "off", tail);
+    DIFF(s->zero_weight != c->zero_weight,
+         "%s: --zero-weight %g differs from the checkpoint's %g; %s", what, c->zero_weight,
+         s->zero_weight, tail);
     DIFF(s->val_frac != c->val_frac, "%s: --val-frac %g differs from the checkpoint's %g; %s",
          what, c->val_frac, s->val_frac, tail);
     DIFF(s->val_max != c->val_max, "%s: val_max %ld differs from the checkpoint's %ld; %s", what,

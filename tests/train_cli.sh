@@ -34,6 +34,8 @@ expect_refusal "groups not dividing" "$MTSI" train --data d.h5 --out m.h5 \
     --arch width=8,mult=1-2,groups=3
 expect_refusal "unknown option" "$MTSI" train --data d.h5 --out m.h5 --bogus
 expect_refusal "bad --base" "$MTSI" train --data d.h5 --out m.h5 --base linear $NET
+expect_refusal "negative --zero-weight" "$MTSI" train --data d.h5 --out m.h5 --zero-weight -1 $NET
+expect_refusal "NaN --zero-weight" "$MTSI" train --data d.h5 --out m.h5 --zero-weight nan $NET
 expect_refusal "negative gvar" "$MTSI" train --data d.h5 --out m.h5 \
     --arch width=8,mult=1-2,groups=4,base=gauss,gvar=-1
 expect_refusal "gmean on an odd network" "$MTSI" train --data d.h5 --out m.h5 \
@@ -62,6 +64,18 @@ expect_refusal "resume a finished run" "$MTSI" train --resume --out m.h5
 expect_refusal "resume with another batch" "$MTSI" train --resume --out m.h5 --steps 40 --batch 4
 expect_refusal "resume with another lr" "$MTSI" train --resume --out m.h5 --steps 40 --lr 0.1
 expect_refusal "resume with another base" "$MTSI" train --resume --out m.h5 --steps 40 --base none
+expect_refusal "resume with another zero weight" "$MTSI" train --resume --out m.h5 --steps 40 \
+    --zero-weight 3
+# the zero-mode weight changes the steps, is kept by the checkpoint and resumes
+"$MTSI" train --data d.h5 --out zw.h5 --steps 10 --log-every 5 --zero-weight 15 $NET &&
+    "$MTSI" train --data d.h5 --out zw0.h5 --steps 10 --log-every 5 $NET &&
+    "$STATE" zw.h5 >zw.st && "$STATE" zw0.h5 >zw0.st &&
+    [ "$(grep model_checksum zw.st)" != "$(grep model_checksum zw0.st)" ] && ok ||
+    bad "--zero-weight 15 ran as 0"
+"$MTSI" train --data d.h5 --out zw2.h5 --steps 5 --log-every 5 --zero-weight 15 $NET &&
+    "$MTSI" train --resume --out zw2.h5 --steps 10 --quiet && "$STATE" zw2.h5 >zw2.st &&
+    cmp -s zw.st zw2.st && ok || bad "--zero-weight: resume differs: $(diff zw.st zw2.st)"
+rm -f zw.h5 zw0.h5 zw2.h5
 # the default base: the second moment of the training values (phi^4 is odd)
 gv=$(sed -n 's/^architecture: .*,odd=1,base=gauss,gmean=0,gvar=\([0-9.e+-]*\)$/\1/p' info)
 [ -n "$gv" ] && awk -v v="$gv" 'BEGIN { exit !(v > 0.05 && v < 5) }' && ok ||
