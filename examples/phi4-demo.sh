@@ -9,7 +9,9 @@
 #
 # Environment knobs (defaults in brackets): DEMO_STEPS [1500] training steps,
 # DEMO_N [600] samples per law, DEMO_H [0.05] field, DEMO_A [-0.5] quadratic
-# tilt, DEMO_L [16], DEMO_REFINE [20] HMC updates of the refinement.
+# tilt, DEMO_L [16], DEMO_REFINE [20] HMC updates of the refinement,
+# DEMO_SAMPLER ["--steps 60"]: mtsi sample's integrator options (default:
+# its Heun ODE, 60 steps; "--steps 60 --sde 1:linear" for the SDE).
 # Everything is seeded: a rerun gives the same files.
 set -eu
 MTSI=${1:?usage: phi4-demo.sh MTSI OUTDIR}
@@ -20,6 +22,7 @@ N=${DEMO_N:-600}
 H=${DEMO_H:-0.05}
 A=${DEMO_A:--0.5}
 K=${DEMO_REFINE:-20}
+SAMPLER=${DEMO_SAMPLER:---steps 60}
 COUP="--m2 -4 --lambda 4.7"
 # OpenMP threads wait actively (OpenBLAS runs one thread per process: passive
 # waiting only adds wake-ups, 29 s against 19 s for 100 training steps)
@@ -33,12 +36,13 @@ step "MCMC ground truth: L = $L, (m2, lambda) = (-4, 4.7), cluster sampler"
     --seed 1 --out "$OUT/mcmc.h5" --force
 "$MTSI" stats "$OUT/mcmc.h5"
 
-step "train the drift b(alpha, x) once ($STEPS steps)"
+step "train the drift b(alpha, x) once ($STEPS steps; the network adds to the exact drift of"
+echo "   Gaussian data of the ensemble's variance, mtsi train --base gauss)"
 "$MTSI" train --data "$OUT/mcmc.h5" --out "$OUT/drift.h5" --steps "$STEPS" --batch 32 \
     --lr 2e-3 --warmup 50 --ema 0.99 --seed 1 --force --quiet
 
-step "prior samples with the drift (SDE)"
-SAMPLE="--n $N --steps 60 --sde 1:linear --seed 2"
+step "prior samples with the drift ($SAMPLER)"
+SAMPLE="--n $N $SAMPLER --seed 2"
 "$MTSI" sample --model "$OUT/drift.h5" $SAMPLE --out "$OUT/prior_raw.h5" --force
 
 step "posterior samples at h = $H and at A = $A (same drift, no retraining)"
