@@ -6,7 +6,8 @@
 #
 #   examples/phi4-fidelity.sh MTSI OUTDIR ROW MODEL.h5 [sample options...]
 #
-# The sample options default to the main job's ("--steps 60 --sde 1:linear").
+# The sample options default to the main job's ("--steps 60": Heun ODE; the
+# rows before the Gaussian base used "--steps 60 --sde 1:linear").
 # The MCMC references (8,000 configurations each, cluster sampler, as the
 # main job) are made once in OUTDIR and reused. One line per law is added to
 # OUTDIR/rows.tsv: row, law, z(<|M|>), z(<M^2>), z(U4), z(e), KS p, max |z|,
@@ -18,7 +19,7 @@ OUT=${2:?}
 ROW=${3:?}
 MODEL=${4:?}
 shift 4
-[ $# -gt 0 ] || set -- --steps 60 --sde 1:linear
+[ $# -gt 0 ] || set -- --steps 60
 N=${FID_N:-2000}
 L=${FID_L:-16}
 H=${FID_H:-0.05}

@@ -38,7 +38,7 @@ void mtsi_train_defaults(mtsi_train_cfg *c)
     memset(c, 0, sizeof *c);
     mtsi_nn_opt_config_default(&c->opt);
     /* the recipe of docs/STUDY_FIDELITY.md (L = 16 phi^4: the drift alone
-     * within 3 sigma of MCMC for the prior and h = 0.05) */
+     * within 3 sigma of MCMC for the prior and h = 0.05; base gauss below) */
     c->opt.lr = 2e-3;
     c->opt.warmup = 50;
     c->opt.ema = 0.99; /* ~100-step average: 0.999 lags runs of a few thousand steps */
