@@ -717,9 +717,9 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
         return rc;
     if (resume && t->rank == 0 && (rc = mtsi_out_resume(c->out)))
         return rc;
+    mtsi_train_cfg stored;
+    mtsi_train_defaults(&stored);
     if (resume) {
-        mtsi_train_cfg stored;
-        mtsi_train_defaults(&stored);
         if ((rc = mtsi_train_read_cfg(c->out, &stored)))
             return rc;
         if ((rc = mtsi_train_compare_settings(&stored, &t->c, t->what)))
@@ -754,6 +754,16 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
         return rc;
     if ((rc = mtsi_train_arch(&t->shape, c->arch, &t->arch)))
         return rc;
+    /* resuming with the original settings (not the file's): the base was
+     * set from the data when the run started and lives in the file */
+    if (resume && !t->arch.base && !strcmp(t->c.base, "gauss")) {
+        mtsi_nn_arch sa;
+        if (mtsi_train_arch(&t->shape, stored.arch, &sa) == MTSI_OK && sa.base) {
+            t->arch.base = 1;
+            t->arch.gmean = sa.gmean;
+            t->arch.gvar = sa.gvar;
+        }
+    }
     if ((rc = mtsi_nn_opt_config_check(&t->c.opt)))
         return rc;
     const long B = c->batch, V = t->V;
