@@ -36,8 +36,7 @@ step "MCMC ground truth: L = $L, (m2, lambda) = (-4, 4.7), cluster sampler"
     --seed 1 --out "$OUT/mcmc.h5" --force
 "$MTSI" stats "$OUT/mcmc.h5"
 
-step "train the drift b(alpha, x) once ($STEPS steps; the network adds to the exact drift of"
-echo "   Gaussian data of the ensemble's variance, mtsi train --base gauss)"
+step "train the drift b(alpha, x) once ($STEPS steps, Gaussian base: mtsi train's default)"
 "$MTSI" train --data "$OUT/mcmc.h5" --out "$OUT/drift.h5" --steps "$STEPS" --batch 32 \
     --lr 2e-3 --warmup 50 --ema 0.99 --seed 1 --force --quiet
 
