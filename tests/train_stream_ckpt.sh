@@ -3,8 +3,9 @@
 # line and exit status 2: tests/fuzz_gen mutates every attribute of the
 # stream (source, stream_*, the tilt's stream_tilt_*, val_n), zero_weight
 # and every dataset of /train/chains (fields, rng, state_d, state_l:
-# retyped, grown, rank dropped, huge, NaN, emptied, removed) and its checksum; each mutant fuzz_gen marks "must" is
-# resumed and must be refused, while the intact file resumes.
+# retyped, grown, rank dropped, huge, NaN, emptied, removed) and its
+# checksum; each mutant fuzz_gen marks "must" is resumed and must be
+# refused, while the intact file resumes.
 set -u
 NAME=train_stream_ckpt
 . "$(dirname "$0")/cli_lib.sh"
