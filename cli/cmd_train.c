@@ -71,6 +71,12 @@ static const char usage_text[] =
     "  --zero-weight W     the loss weighs each sample's mean over the grid (its\n"
     "                      zero mode, per channel) 1 + W times, other modes once;\n"
     "                      the minimiser is the same drift (default 0)\n"
+    "  --alpha-weight P    grid point a's squared error weighs g(alpha_a)^P,\n"
+    "                      g = (alpha^2 + (1 - alpha)^2 v) / v, v the base's\n"
+    "                      variance (1 with --base none): P = 1 makes the\n"
+    "                      regression's noise the same at every alpha for\n"
+    "                      Gaussian data, P < 0 weighs the data end (alpha -> 0)\n"
+    "                      more; P in [-2, 2], same minimiser (default 0)\n"
     "  --base B            gauss (default): the network adds to its output the exact\n"
     "                      drift of data whose values are independent Gaussians\n"
     "                      with the training data's mean and variance (mean 0 for\n"
@@ -100,7 +106,7 @@ enum {
     O_DATA = 256, O_OUT, O_FORCE, O_RESUME, O_STEPS, O_BATCH, O_LR, O_SCHEDULE, O_WARMUP,
     O_LRMIN, O_DECAY, O_CLIP, O_WD, O_EMA, O_ARCH, O_NU, O_BLOCK, O_AUGMENT, O_NOAUGMENT, O_STANDARDIZE, O_BASE,
     O_VALFRAC, O_SEED, O_THREADS, O_LOG, O_CKPT, O_QUIET, O_HELP, O_STREAM, O_M2, O_LAMBDA,
-    O_L, O_SCHAINS, O_STHIN, O_STHERM, O_VALN, O_STILT, O_ZEROW
+    O_L, O_SCHAINS, O_STHIN, O_STHERM, O_VALN, O_STILT, O_ZEROW, O_ALPHAW
 };
 
 static const struct option longopts[] = {
@@ -127,6 +133,7 @@ static const struct option longopts[] = {
     {"base", required_argument, 0, O_BASE},
     {"val-frac", required_argument, 0, O_VALFRAC},
     {"zero-weight", required_argument, 0, O_ZEROW},
+    {"alpha-weight", required_argument, 0, O_ALPHAW},
     {"seed", required_argument, 0, O_SEED},
     {"threads", required_argument, 0, O_THREADS},
     {"log-every", required_argument, 0, O_LOG},
@@ -218,6 +225,7 @@ static int apply(mtsi_train_cfg *c, const given *g, long *threads)
     case O_WD:
     case O_EMA:
     case O_ZEROW:
+    case O_ALPHAW:
     case O_VALFRAC:
         if (mtsi_parse_finite(opt, a, &x))
             return MTSI_EINVAL;
@@ -245,6 +253,10 @@ static int apply(mtsi_train_cfg *c, const given *g, long *threads)
             if (!(x >= 0 && x <= 1e6))
                 return mtsi_error_set(MTSI_EINVAL, "--zero-weight: must be in [0, 1e6], got %g", x);
             c->zero_weight = x;
+        } else if (g->ch == O_ALPHAW) {
+            if (!(x >= -2 && x <= 2))
+                return mtsi_error_set(MTSI_EINVAL, "--alpha-weight: must be in [-2, 2], got %g", x);
+            c->alpha_weight = x;
         } else if (g->ch == O_EMA) {
             if (!(x >= 0 && x < 1))
                 return mtsi_error_set(MTSI_EINVAL, "--ema: must be in [0, 1), got %g", x);

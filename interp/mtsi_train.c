@@ -158,6 +158,12 @@ static int check_cfg(const mtsi_train_cfg *c)
         return mtsi_error_set(MTSI_EINVAL, "--base: unknown '%s' (gauss or none)", c->base);
     if (c->nu.block < 1)
         return mtsi_error_set(MTSI_EINVAL, "--block: must be >= 1, got %ld", c->nu.block);
+    if (!(c->zero_weight >= 0 && c->zero_weight <= 1e6))
+        return mtsi_error_set(MTSI_EINVAL, "--zero-weight: must be in [0, 1e6], got %g",
+                              c->zero_weight);
+    if (!(c->alpha_weight >= -2 && c->alpha_weight <= 2))
+        return mtsi_error_set(MTSI_EINVAL, "--alpha-weight: must be in [-2, 2], got %g",
+                              c->alpha_weight);
     double sum = 0;
     for (int i = 0; i < MTSI_NU_NCOMP; i++) {
         if (!(c->nu.w[i] >= 0) || !isfinite(c->nu.w[i]))
@@ -350,13 +356,16 @@ static int train_step(trainer *t, double *loss)
     }
     if (!rc)
         rc = mtsi_nn_net_forward(t->net, t->xin + lo * V, t->al + lo * P, NULL, t->out);
-    const double scale = 2.0 / (double)(B * V), w = t->c.zero_weight;
+    const double scale = 2.0 / (double)(B * V), w = t->c.zero_weight, p = t->c.alpha_weight;
+    const double v = t->arch.base ? t->arch.gvar : 1;
     const mtsi_nn_real *tg = t->tgt + lo * V;
     double sum = 0;
-    /* loss per sample and channel: sum_a d_a^2 + w P dbar^2 (dbar the mean of
-     * d over the P grid points), so d/d out_a = 2 (d_a + w dbar); the
-     * reported loss is the plain mean square */
+    /* loss per sample and channel: sum_a g_a d_a^2 + w P dbar^2 (dbar the mean
+     * of d over the P grid points, g_a = 1 or the alpha weight), so
+     * d/d out_a = 2 (g_a d_a + w dbar); the reported loss is the plain mean
+     * square */
     for (long r = 0; !rc && r < nb * V; r += P) {
+        const mtsi_nn_real *al = t->al + (lo + r / V) * P;
         double dbar = 0;
         for (long a = 0; a < P; a++) {
             double d = (double)t->out[r + a] - (double)tg[r + a];
@@ -364,8 +373,14 @@ static int train_step(trainer *t, double *loss)
             dbar += d;
         }
         dbar = w * dbar / (double)P;
-        for (long a = 0; a < P; a++)
-            t->dout[r + a] = (mtsi_nn_real)(scale * (((double)t->out[r + a] - (double)tg[r + a]) + dbar));
+        for (long a = 0; a < P; a++) {
+            double d = (double)t->out[r + a] - (double)tg[r + a];
+            if (p != 0) {
+                double x = al[a], g = (x * x + (1 - x) * (1 - x) * v) / v;
+                d *= pow(g, p);
+            }
+            t->dout[r + a] = (mtsi_nn_real)(scale * (d + dbar));
+        }
     }
     if (t->size > 1) {
         if (!rc)

@@ -150,6 +150,12 @@ typedef struct {
     double zero_weight;        /* w >= 0: the loss adds w times the squared error of each
                                   sample's mean over the grid (per channel): the
                                   zero mode weighs 1 + w, every other mode 1 */
+    double alpha_weight;       /* p in [-2, 2]: grid point a's squared error weighs
+                                  g(alpha_a)^p, g = (alpha^2 + (1 - alpha)^2 v) / v,
+                                  v the base's variance (1 without a base): 1 / g
+                                  is the residual variance of the regression for
+                                  data of independent N(mean, v) values, so p = 1
+                                  equalises it over alpha; 0: the plain loss */
     double val_frac;           /* fraction held out, in [0, 0.9] */
     long val_max;              /* at most this many validation configurations */
     uint64_t seed;

@@ -69,6 +69,8 @@ static int write_train_group(trainer *t, hid_t f, int complete)
     rc = rc ? rc : mtsi_h5_attr_set_double(g, "val_frac", c->val_frac);
     if (c->zero_weight != 0) /* absent in files that predate it */
         rc = rc ? rc : mtsi_h5_attr_set_double(g, "zero_weight", c->zero_weight);
+    if (c->alpha_weight != 0) /* absent in files that predate it */
+        rc = rc ? rc : mtsi_h5_attr_set_double(g, "alpha_weight", c->alpha_weight);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "val_max", c->val_max);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "log_every", c->log_every);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "ckpt_every", c->ckpt_every);
@@ -285,6 +287,13 @@ int mtsi_train_read_cfg(const char *path, mtsi_train_cfg *c)
             rc = mtsi_error_set(MTSI_EINVAL, "%s: zero_weight %g out of [0, 1e6] (corrupt file?)",
                                 what, c->zero_weight);
     }
+    c->alpha_weight = 0;
+    if (!rc && mtsi_h5_has_attr(g, "alpha_weight")) {
+        rc = mtsi_h5_attr_get_finite(g, "alpha_weight", &c->alpha_weight, what);
+        if (!rc && !(c->alpha_weight >= -2 && c->alpha_weight <= 2))
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: alpha_weight %g out of [-2, 2] (corrupt file?)",
+                                what, c->alpha_weight);
+    }
     rc = rc ? rc : get_long(g, "val_max", &c->val_max, what);
     rc = rc ? rc : get_long(g, "log_every", &c->log_every, what);
     rc = rc ? rc : get_long(g, "ckpt_every", &c->ckpt_every, what);
@@ -408,6 +417,9 @@ int mtsi_train_compare_settings(const mtsi_train_cfg *s, const mtsi_train_cfg *c
     DIFF(s->zero_weight != c->zero_weight,
          "%s: --zero-weight %g differs from the checkpoint's %g; %s", what, c->zero_weight,
          s->zero_weight, tail);
+    DIFF(s->alpha_weight != c->alpha_weight,
+         "%s: --alpha-weight %g differs from the checkpoint's %g; %s", what, c->alpha_weight,
+         s->alpha_weight, tail);
     DIFF(s->val_frac != c->val_frac, "%s: --val-frac %g differs from the checkpoint's %g; %s",
          what, c->val_frac, s->val_frac, tail);
     DIFF(s->val_max != c->val_max, "%s: val_max %ld differs from the checkpoint's %ld; %s", what,

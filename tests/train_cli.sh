@@ -36,6 +36,8 @@ expect_refusal "unknown option" "$MTSI" train --data d.h5 --out m.h5 --bogus
 expect_refusal "bad --base" "$MTSI" train --data d.h5 --out m.h5 --base linear $NET
 expect_refusal "negative --zero-weight" "$MTSI" train --data d.h5 --out m.h5 --zero-weight -1 $NET
 expect_refusal "NaN --zero-weight" "$MTSI" train --data d.h5 --out m.h5 --zero-weight nan $NET
+expect_refusal "--alpha-weight above 2" "$MTSI" train --data d.h5 --out m.h5 --alpha-weight 2.5 $NET
+expect_refusal "NaN --alpha-weight" "$MTSI" train --data d.h5 --out m.h5 --alpha-weight nan $NET
 expect_refusal "negative gvar" "$MTSI" train --data d.h5 --out m.h5 \
     --arch width=8,mult=1-2,groups=4,base=gauss,gvar=-1
 expect_refusal "gmean on an odd network" "$MTSI" train --data d.h5 --out m.h5 \
@@ -75,7 +77,16 @@ expect_refusal "resume with another zero weight" "$MTSI" train --resume --out m.
 "$MTSI" train --data d.h5 --out zw2.h5 --steps 5 --log-every 5 --zero-weight 15 $NET &&
     "$MTSI" train --resume --out zw2.h5 --steps 10 --quiet && "$STATE" zw2.h5 >zw2.st &&
     cmp -s zw.st zw2.st && ok || bad "--zero-weight: resume differs: $(diff zw.st zw2.st)"
-rm -f zw.h5 zw0.h5 zw2.h5
+# the alpha weight likewise
+"$MTSI" train --data d.h5 --out aw.h5 --steps 10 --log-every 5 --alpha-weight -1 $NET &&
+    "$STATE" aw.h5 >aw.st && [ "$(grep model_checksum aw.st)" != "$(grep model_checksum zw0.st)" ] &&
+    ok || bad "--alpha-weight -1 ran as 0"
+expect_refusal "resume with another alpha weight" "$MTSI" train --resume --out aw.h5 --steps 20 \
+    --alpha-weight 1
+"$MTSI" train --data d.h5 --out aw2.h5 --steps 5 --log-every 5 --alpha-weight -1 $NET &&
+    "$MTSI" train --resume --out aw2.h5 --steps 10 --quiet && "$STATE" aw2.h5 >aw2.st &&
+    cmp -s aw.st aw2.st && ok || bad "--alpha-weight: resume differs: $(diff aw.st aw2.st)"
+rm -f zw.h5 zw0.h5 zw2.h5 aw.h5 aw2.h5
 # the default base: the second moment of the training values (phi^4 is odd)
 gv=$(sed -n 's/^architecture: .*,odd=1,base=gauss,gmean=0,gvar=\([0-9.e+-]*\)$/\1/p' info)
 [ -n "$gv" ] && awk -v v="$gv" 'BEGIN { exit !(v > 0.05 && v < 5) }' && ok ||

@@ -1,7 +1,8 @@
 #!/bin/sh
 # mtsi train --stream-mcmc --resume refuses a corrupt checkpoint with one
 # line and exit status 2: tests/fuzz_gen mutates every attribute of the
-# stream (source, stream_*, the tilt's stream_tilt_*, val_n), zero_weight
+# stream (source, stream_*, the tilt's stream_tilt_*, val_n), zero_weight,
+# alpha_weight
 # and every dataset of /train/chains (fields, rng, state_d, state_l:
 # retyped, grown, rank dropped, huge, NaN, emptied, removed) and its
 # checksum; each mutant fuzz_gen marks "must" is resumed and must be
@@ -17,7 +18,7 @@ export OMP_NUM_THREADS
 cd "$T" || exit 1
 NET="--arch width=8,mult=1-2,groups=4 --batch 8 --ema 0.9 --quiet"
 S="--stream-mcmc --m2 -4 --lambda 4.7 --L 8 --stream-chains 6 --stream-therm 50 --val-n 16
-   --stream-tilt h=0.1,A=-0.5,frac=0.5 --zero-weight 1"
+   --stream-tilt h=0.1,A=-0.5,frac=0.5 --zero-weight 1 --alpha-weight 0.5"
 GEN=$BUILD/tests/fuzz_gen
 "$MTSI" train $S --out k.h5 --steps 10 --log-every 5 --seed 9 $NET || bad "stream run"
 cp k.h5 base.h5
@@ -25,10 +26,12 @@ cp k.h5 base.h5
 mkdir fz
 "$GEN" k.h5 fz m fields:D rng:D state_d:D state_l:D chains_checksum:s stream_L:i \
     stream_chains:i stream_thin:i stream_therm:i val_n:i stream_m2:d stream_lambda:d source:s \
-    stream_sampler:s stream_tilt_h:d stream_tilt_a:d stream_tilt_frac:d zero_weight:d >fz/list || bad "fuzz_gen"
-# zero_weight deleted reads as 0, as in files that predate it: not refusable
-sed -i 's/ must \(attr \/train@zero_weight del\)$/ ok \1/' fz/list
-grep -E "train/chains|@stream_|@source |@val_n |@zero_weight " fz/list | while read -r f expect desc; do
+    stream_sampler:s stream_tilt_h:d stream_tilt_a:d stream_tilt_frac:d zero_weight:d alpha_weight:d \
+    >fz/list || bad "fuzz_gen"
+# zero_weight or alpha_weight deleted reads as 0, as in files that predate
+# them: not refusable
+sed -i 's/ must \(attr \/train@\(zero\|alpha\)_weight del\)$/ ok \1/' fz/list
+grep -E "train/chains|@stream_|@source |@val_n |@(zero|alpha)_weight " fz/list | while read -r f expect desc; do
     [ "$expect" = must ] || continue
     "$MTSI" train --resume --out "$f" --steps 12 --quiet >fz/out 2>fz/err
     rc=$?
@@ -36,7 +39,7 @@ grep -E "train/chains|@stream_|@source |@val_n |@zero_weight " fz/list | while r
         echo "FAIL: corrupt checkpoint ($desc) not refused: exit $rc, $(cat fz/err)"
     fi
 done >fz/fails
-n=$(grep -cE "must .*(train/chains|@stream_|@source |@val_n |@zero_weight )" fz/list)
+n=$(grep -cE "must .*(train/chains|@stream_|@source |@val_n |@(zero|alpha)_weight )" fz/list)
 echo "$n corrupt checkpoints"
 [ "$n" -ge 80 ] && ok || bad "only $n corruptions generated"
 [ -s fz/fails ] && bad "$(cat fz/fails)" || ok
