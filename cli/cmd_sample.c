@@ -59,8 +59,9 @@ static const char usage_text[] =
     "                          written to /observed\n"
     "Integrator:\n"
     "  --integrator I          euler | heun (default) | rk4 (ODE)\n"
-    "  --sde EPS[:linear]      Euler-Maruyama SDE with noise level EPS (constant or\n"
-    "                          decaying linearly to 0 at t = 1)\n"
+    "  --sde EPS[:SCHED]       Euler-Maruyama SDE with noise level EPS: const\n"
+    "                          (default), linear (EPS (1 - t), none at t = 1) or\n"
+    "                          rise (EPS t, none at t = 0)\n"
     "  --steps K               steps per path segment (default 50)\n"
     "Posterior (the same drift samples p_r ~ exp(-E + r), no retraining):\n"
     "  --field h               r includes h sum_a phi_a (same sign as mtsi mcmc --field)\n"
@@ -280,8 +281,11 @@ int mtsi_cmd_sample(int argc, char **argv)
             *c = '\0';
             if (!strcmp(c + 1, "linear"))
                 io.schedule = MTSI_EPS_LINEAR;
+            else if (!strcmp(c + 1, "rise"))
+                io.schedule = MTSI_EPS_RISE;
             else if (strcmp(c + 1, "const"))
-                return mtsi_cli_usage_error("sample", "--sde: unknown schedule '%s' (const, linear)",
+                return mtsi_cli_usage_error("sample",
+                                            "--sde: unknown schedule '%s' (const, linear, rise)",
                                             c + 1);
         }
         if (mtsi_parse_finite("--sde", buf, &io.eps))

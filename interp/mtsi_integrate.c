@@ -56,7 +56,9 @@ static int rhs(ctx *c, int seg, double t, const double *X, double *f)
 
 static double eps_at(const mtsi_integrate_opts *o, double t)
 {
-    return o->schedule == MTSI_EPS_LINEAR ? o->eps * (1.0 - t) : o->eps;
+    return o->schedule == MTSI_EPS_LINEAR ? o->eps * (1.0 - t)
+           : o->schedule == MTSI_EPS_RISE ? o->eps * t
+                                          : o->eps;
 }
 
 /* One Euler-Maruyama step of the SDE from the drift evaluated in c (k1 =

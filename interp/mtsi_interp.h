@@ -181,6 +181,9 @@ typedef enum {
 typedef enum {
     MTSI_EPS_CONSTANT = 0,     /* eps(t) = eps */
     MTSI_EPS_LINEAR,           /* eps(t) = eps (1 - t): noise switched off toward the data */
+    MTSI_EPS_RISE,             /* eps(t) = eps t: no noise at the start, most toward the
+                                  data (with the sqrt(2 eps alpha) noise of SPEC 1: the
+                                  noise peaks mid-path) */
     MTSI_EPS_REVERSAL          /* per value eps = |alpha'| / (1 - alpha): the exact time
                                   reversal of the noising process (finite for alpha < 1) */
 } mtsi_eps_schedule;

@@ -221,6 +221,16 @@ START_TEST(gaussian_fit_generate)
     x = generate(d, path, &io, 4000, NULL, 78);
     check_spectrum(&p, 4000, x, ck, "SDE eps=1");
     free(x);
+    /* the schedules: any eps(t) >= 0 keeps the law */
+    io.schedule = MTSI_EPS_LINEAR;
+    x = generate(d, path, &io, 4000, NULL, 79);
+    check_spectrum(&p, 4000, x, ck, "SDE eps=1 (1 - t)");
+    free(x);
+    io.schedule = MTSI_EPS_RISE;
+    io.eps = 2.0;
+    x = generate(d, path, &io, 4000, NULL, 80);
+    check_spectrum(&p, 4000, x, ck, "SDE eps=2 t");
+    free(x);
     mtsi_path_free(path);
     mtsi_drift_free(d);
     free(mean);
