@@ -80,7 +80,10 @@ static const char usage_text[] =
     "  --base B            gauss (default): the network adds to its output the exact\n"
     "                      drift of data whose values are independent Gaussians\n"
     "                      with the training data's mean and variance (mean 0 for\n"
-    "                      phi^4), and learns the rest | none: the network alone\n"
+    "                      phi^4), and learns the rest | gauss-zero: the same\n"
+    "                      with the data's zero-mode variance too (each sample's\n"
+    "                      values share one more Gaussian) | none: the network\n"
+    "                      alone\n"
     "  --val-frac X        held-out fraction of the ensemble (default 0.1; not with\n"
     "                      --stream-mcmc)\n"
     "Run:\n"
@@ -315,8 +318,9 @@ static int apply(mtsi_train_cfg *c, const given *g, long *threads)
         snprintf(c->standardize, sizeof c->standardize, "%s", a);
         return MTSI_OK;
     case O_BASE:
-        if (strcmp(a, "none") && strcmp(a, "gauss"))
-            return mtsi_error_set(MTSI_EINVAL, "--base: expected gauss or none, got '%s'", a);
+        if (strcmp(a, "none") && strcmp(a, "gauss") && strcmp(a, "gauss-zero"))
+            return mtsi_error_set(MTSI_EINVAL, "--base: expected gauss, gauss-zero or none, got '%s'",
+                                  a);
         snprintf(c->base, sizeof c->base, "%s", a);
         return MTSI_OK;
     case O_SEED:

@@ -154,8 +154,9 @@ static int check_cfg(const mtsi_train_cfg *c)
     if (strcmp(c->standardize, "none") && strcmp(c->standardize, "channel"))
         return mtsi_error_set(MTSI_EINVAL, "--standardize: unknown '%s' (none or channel)",
                               c->standardize);
-    if (strcmp(c->base, "none") && strcmp(c->base, "gauss"))
-        return mtsi_error_set(MTSI_EINVAL, "--base: unknown '%s' (gauss or none)", c->base);
+    if (strcmp(c->base, "none") && strcmp(c->base, "gauss") && strcmp(c->base, "gauss-zero"))
+        return mtsi_error_set(MTSI_EINVAL, "--base: unknown '%s' (gauss, gauss-zero or none)",
+                              c->base);
     if (c->nu.block < 1)
         return mtsi_error_set(MTSI_EINVAL, "--block: must be >= 1, got %ld", c->nu.block);
     if (!(c->zero_weight >= 0 && c->zero_weight <= 1e6))
@@ -678,7 +679,8 @@ static int validation_set(trainer *t)
  * built first and given it here. */
 static int set_base(trainer *t)
 {
-    if (strcmp(t->c.base, "gauss")) {
+    const int zero = !strcmp(t->c.base, "gauss-zero");
+    if (strcmp(t->c.base, "gauss") && !zero) {
         if (t->arch.base)
             return mtsi_error_set(MTSI_EINVAL, "--base none: the --arch string sets base=gauss");
         return MTSI_OK;
@@ -695,22 +697,41 @@ static int set_base(trainer *t)
         x = t->e.configs;
         n = t->n_train * t->V;
     }
-    double v[3] = {0, 0, (double)n};
-    for (long i = 0; i < n; i++) {
-        v[0] += x[i];
-        v[1] += x[i] * x[i];
+    /* sums of x, x², the grid means m and m² (per sample and channel) */
+    const long P = t->P;
+    double v[5] = {0, 0, (double)n, 0, 0};
+    for (long r = 0; r < n; r += P) {
+        double m = 0;
+        for (long a = 0; a < P; a++) {
+            v[0] += x[r + a];
+            v[1] += x[r + a] * x[r + a];
+            m += x[r + a];
+        }
+        m /= (double)P;
+        v[3] += m;
+        v[4] += m * m;
     }
     if (t->stream && t->size > 1)
-        mtsi_mpi_sum(v, 3, (int)sizeof(double));
+        mtsi_mpi_sum(v, 5, (int)sizeof(double));
     const double mean = t->arch.odd ? 0 : v[0] / v[2];
-    const double var = v[1] / v[2] - mean * mean;
+    double var = v[1] / v[2] - mean * mean, c = 0;
     if (!(v[2] > 0 && var > 0 && isfinite(var)))
-        return mtsi_error_set(MTSI_EINVAL, "--base gauss: the training data of %s have no "
+        return mtsi_error_set(MTSI_EINVAL, "--base %s: the training data of %s have no "
                                            "variance (%g); use --base none",
-                              t->src, var);
-    int rc = mtsi_nn_net_set_base(t->net, mean, var);
+                              t->c.base, t->src, var);
+    if (zero && P > 1) {
+        /* covariance v I + c 1 1ᵀ: Var(m) = v / P + c, Var(x) = v + c */
+        const double nm = v[2] / (double)P, vm = v[4] / nm - mean * mean;
+        c = (vm - var / (double)P) / (1 - 1 / (double)P);
+        if (!(c > 0))
+            c = 0;
+        if (c > 0.999 * var)
+            c = 0.999 * var;
+        var -= c;
+    }
+    int rc = mtsi_nn_net_set_base(t->net, mean, var, c);
     if (!rc)
-        rc = mtsi_nn_net_set_base(t->vnet, mean, var);
+        rc = mtsi_nn_net_set_base(t->vnet, mean, var, c);
     if (!rc)
         t->arch = *mtsi_nn_net_arch(t->net);
     return rc;
@@ -771,12 +792,13 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
         return rc;
     /* resuming with the original settings (not the file's): the base was
      * set from the data when the run started and lives in the file */
-    if (resume && !t->arch.base && !strcmp(t->c.base, "gauss")) {
+    if (resume && !t->arch.base && strcmp(t->c.base, "none")) {
         mtsi_nn_arch sa;
         if (mtsi_train_arch(&t->shape, stored.arch, &sa) == MTSI_OK && sa.base) {
             t->arch.base = 1;
             t->arch.gmean = sa.gmean;
             t->arch.gvar = sa.gvar;
+            t->arch.gzero = sa.gzero;
         }
     }
     if ((rc = mtsi_nn_opt_config_check(&t->c.opt)))

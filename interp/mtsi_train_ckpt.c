@@ -322,7 +322,9 @@ int mtsi_train_read_cfg(const char *path, mtsi_train_cfg *c)
     if (!rc) {
         c->opt = *mtsi_nn_opt_get_config(opt);
         mtsi_nn_arch_format(mtsi_nn_net_arch(net), c->arch, sizeof c->arch);
-        snprintf(c->base, sizeof c->base, "%s", mtsi_nn_net_arch(net)->base ? "gauss" : "none");
+        const mtsi_nn_arch *na = mtsi_nn_net_arch(net);
+        snprintf(c->base, sizeof c->base, "%s",
+                 !na->base ? "none" : na->gzero > 0 ? "gauss-zero" : "gauss");
     }
     mtsi_nn_opt_free(opt);
     mtsi_nn_net_free(net);

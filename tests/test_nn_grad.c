@@ -354,6 +354,11 @@ START_TEST(grad_unet_base)
     unet_case("in=1,out=1,width=4,mult=1-2,groups=2,odd=1,base=gauss,gvar=0.7", 2, 4, 4);
     unet_case("in=2,out=2,width=4,mult=1-2,groups=2,pad=zero,base=gauss,gmean=-0.3,gvar=1.9", 2,
               4, 4);
+    /* with the zero mode's variance */
+    unet_case("in=1,out=1,width=4,mult=1-2,groups=2,odd=1,base=gauss,gvar=0.7,gzero=0.4", 2, 4, 4);
+    unet_case("in=2,out=2,width=4,mult=1-2,groups=2,pad=zero,base=gauss,gmean=-0.3,gvar=1.9,"
+              "gzero=0.8",
+              2, 4, 4);
 }
 END_TEST
 
@@ -369,8 +374,9 @@ START_TEST(base_is_gaussian_drift)
     ck_assert_int_eq(mtsi_nn_arch_parse(&a, "width=4,mult=1,groups=2,pad=zero"), MTSI_OK);
     mtsi_nn_net *net = mtsi_nn_net_new(&a, 3);
     ck_assert_ptr_nonnull(net);
-    ck_assert_int_eq(mtsi_nn_net_set_base(net, mu, v), MTSI_OK);
-    ck_assert_int_ne(mtsi_nn_net_set_base(net, mu, 0), MTSI_OK); /* v > 0 */
+    ck_assert_int_eq(mtsi_nn_net_set_base(net, mu, v, 0), MTSI_OK);
+    ck_assert_int_ne(mtsi_nn_net_set_base(net, mu, 0, 0), MTSI_OK); /* v > 0 */
+    ck_assert_int_ne(mtsi_nn_net_set_base(net, mu, v, -1), MTSI_OK); /* c >= 0 */
     ck_assert_int_eq(mtsi_nn_net_plan(net, 1, 1, 2), MTSI_OK);
     memset(mtsi_nn_net_params(net), 0, (size_t)mtsi_nn_net_nparam(net) * sizeof(nn_real));
     const double als[4] = {0.05, 0.3, 0.7, 0.97};
@@ -400,6 +406,82 @@ START_TEST(base_is_gaussian_drift)
 }
 END_TEST
 
+/* The same with the zero mode's variance c (gzero) and a different α at
+ * each of the two grid points: x1 = μ + z + N(0, v) per point with one
+ * z ~ N(0, c), so E[x0 − x1 | I] is affine in I = (I_1, I_2); the network
+ * with f = 0 must be the least-squares regression of each output on
+ * (1, I_1, I_2) over 400,000 draws (each coefficient within 4 standard
+ * errors). A network whose zero-mode term is almost absent (gzero 1e-4)
+ * misses the intercept by 90 standard errors. */
+START_TEST(base_zero_is_gaussian_drift)
+{
+    const double mu = 0.4, v = 0.6, c = 1.5;
+    mtsi_nn_arch a;
+    mtsi_nn_arch_default(&a);
+    ck_assert_int_eq(mtsi_nn_arch_parse(&a, "width=4,mult=1,groups=2,pad=zero"), MTSI_OK);
+    mtsi_nn_net *net = mtsi_nn_net_new(&a, 3);
+    ck_assert_ptr_nonnull(net);
+    ck_assert_int_eq(mtsi_nn_net_set_base(net, mu, v, c), MTSI_OK);
+    ck_assert_int_eq(mtsi_nn_net_plan(net, 3, 1, 2), MTSI_OK);
+    memset(mtsi_nn_net_params(net), 0, (size_t)mtsi_nn_net_nparam(net) * sizeof(nn_real));
+    const double al[2] = {0.3, 0.8};
+    const long n = 400000;
+    /* normal equations of y_a on (1, I_1, I_2) */
+    double S[3][3] = {{0}}, R[2][3] = {{0}}, yy[2] = {0};
+    for (long i = 0; i < n; i++) {
+        double z = sqrt(c) * mtsi_rng_normal(&rng), f[3] = {1, 0, 0}, y[2];
+        for (int p = 0; p < 2; p++) {
+            double x0 = mtsi_rng_normal(&rng), x1 = mu + z + sqrt(v) * mtsi_rng_normal(&rng);
+            f[1 + p] = al[p] * x0 + (1 - al[p]) * x1;
+            y[p] = x0 - x1;
+        }
+        for (int j = 0; j < 3; j++) {
+            for (int k = 0; k < 3; k++)
+                S[j][k] += f[j] * f[k];
+            for (int p = 0; p < 2; p++)
+                R[p][j] += f[j] * y[p];
+        }
+        yy[0] += y[0] * y[0], yy[1] += y[1] * y[1];
+    }
+    /* invert the 3x3 S by cofactors */
+    double Si[3][3], det = 0;
+    for (int j = 0; j < 3; j++) {
+        int j1 = (j + 1) % 3, j2 = (j + 2) % 3;
+        for (int k = 0; k < 3; k++) {
+            int k1 = (k + 1) % 3, k2 = (k + 2) % 3;
+            Si[k][j] = S[j1][k1] * S[j2][k2] - S[j1][k2] * S[j2][k1];
+        }
+        det += S[0][j] * Si[j][0];
+    }
+    for (int j = 0; j < 3; j++)
+        for (int k = 0; k < 3; k++)
+            Si[j][k] /= det;
+    /* the network at I = 0, e1, e2: intercept and the two slopes */
+    nn_real x[6] = {0, 0, 1, 0, 0, 1}, alf[6], out[6];
+    for (int i = 0; i < 3; i++)
+        alf[2 * i] = (nn_real)al[0], alf[2 * i + 1] = (nn_real)al[1];
+    ck_assert_int_eq(mtsi_nn_net_forward(net, x, alf, NULL, out), MTSI_OK);
+    for (int p = 0; p < 2; p++) {
+        double beta[3], res = yy[p];
+        for (int j = 0; j < 3; j++) {
+            beta[j] = 0;
+            for (int k = 0; k < 3; k++)
+                beta[j] += Si[j][k] * R[p][k];
+            res -= beta[j] * R[p][j];
+        }
+        res /= (double)(n - 3);
+        const double net_c[3] = {out[p], out[2 + p] - out[p], out[4 + p] - out[p]};
+        for (int j = 0; j < 3; j++) {
+            double se = sqrt(res * Si[j][j]);
+            ck_assert_msg(fabs(net_c[j] - beta[j]) < 4 * se + 1e-5,
+                          "output %d, coefficient %d: network %g, regression %g +- %g", p, j,
+                          net_c[j], beta[j], se);
+        }
+    }
+    mtsi_nn_net_free(net);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("nn_grad");
@@ -409,6 +491,7 @@ int main(void)
     tcase_add_test(t, grad_conv3_circular);
     tcase_add_test(t, grad_unet_base);
     tcase_add_test(t, base_is_gaussian_drift);
+    tcase_add_test(t, base_zero_is_gaussian_drift);
     tcase_add_test(t, grad_conv3_zero);
     tcase_add_test(t, grad_conv1x1);
     tcase_add_test(t, grad_conv_rect);

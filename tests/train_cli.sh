@@ -91,6 +91,16 @@ rm -f zw.h5 zw0.h5 zw2.h5 aw.h5 aw2.h5
 gv=$(sed -n 's/^architecture: .*,odd=1,base=gauss,gmean=0,gvar=\([0-9.e+-]*\)$/\1/p' info)
 [ -n "$gv" ] && awk -v v="$gv" 'BEGIN { exit !(v > 0.05 && v < 5) }' && ok ||
     bad "no Gaussian base (gvar '$gv') in: $(grep architecture info)"
+# --base gauss-zero adds the zero mode's variance (d.h5 is magnetised near the
+# transition: positive), kept on resume, another base refused
+"$MTSI" train --data d.h5 --out gz.h5 --steps 4 --log-every 2 --base gauss-zero $NET &&
+    "$MTSI" model gz.h5 >gzinfo 2>&1 && gz=$(sed -n 's/^architecture: .*,base=gauss,gmean=0,gvar=[0-9.e+-]*,gzero=\([0-9.e+-]*\)$/\1/p' gzinfo) &&
+    [ -n "$gz" ] && awk -v c="$gz" 'BEGIN { exit !(c > 0) }' && ok ||
+    bad "--base gauss-zero: no gzero in $(grep architecture gzinfo)"
+expect_refusal "resume gauss-zero with gauss" "$MTSI" train --resume --out gz.h5 --steps 6 --base gauss
+"$MTSI" train --resume --out gz.h5 --steps 6 --base gauss-zero --quiet && "$MTSI" model gz.h5 |
+    grep -q "step: 6" && ok || bad "resume with --base gauss-zero"
+rm -f gz.h5
 "$MTSI" train --data d.h5 --out none.h5 --steps 2 --base none $NET && "$MTSI" model none.h5 |
     grep -q "^architecture: .*odd=1$" && ok || bad "--base none still has a base"
 rm -f none.h5

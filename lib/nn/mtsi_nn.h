@@ -51,6 +51,8 @@ typedef struct {
     int odd;                     /* 1: b̂(α,−x) = −b̂(α,x) exactly */
     int base;                    /* 1: b̂ = b_G + f, b_G the drift of sitewise N(gmean, gvar) */
     double gmean, gvar;          /* the Gaussian of the base (gvar > 0; gmean = 0 if odd) */
+    double gzero;                /* >= 0: the base's values also share a common N(0, gzero)
+                                    per sample and channel (the zero mode's extra variance) */
 } mtsi_nn_arch;
 
 /* A default architecture: in=out=1, width 32, mult 1,2,2, 1 block, 3×3
@@ -58,7 +60,7 @@ typedef struct {
 void mtsi_nn_arch_default(mtsi_nn_arch *a);
 /* Parse "key=value,..." over a default (keys: in, out, width, mult (a-b-c),
  * blocks, k (3 or 3x3 as HxW), pad (circular|zero), groups, cond, odd, base
- * (none|gauss), gmean, gvar).
+ * (none|gauss), gmean, gvar, gzero).
  * Returns MTSI_EINVAL naming the bad key or value. */
 int mtsi_nn_arch_parse(mtsi_nn_arch *a, const char *s);
 /* The canonical string form (parseable back), written to buf. */
@@ -86,10 +88,17 @@ int mtsi_nn_net_plan(mtsi_nn_net *net, int batch, int h, int w);
  *   b̂(α, x) = b_G(α, x) + f(α, x),
  *   b_G = k(α) (x − (1 − α) μ) − μ,  k = (α − (1 − α) v) / (α² + (1 − α)² v),
  * the exact drift E[x0 − x1 | I_α = x] when every value of x1 is N(μ, v)
- * on its own; f, the U-Net, learns what the data add to it. Sets the base
- * (μ and v rounded to mtsi_nn_real), keeping the parameters; MTSI_EINVAL
- * for v <= 0, a non-finite value, or μ != 0 on an odd network. */
-int mtsi_nn_net_set_base(mtsi_nn_net *net, double mean, double var);
+ * on its own; f, the U-Net, learns what the data add to it. With
+ * c = gzero > 0 the values of a sample's channel are μ + z + N(0, v) with
+ * one common z ~ N(0, c) (covariance v I + c 1 1ᵀ: the zero mode's
+ * variance c P + v over P grid points), whose exact drift is, per grid
+ * point a (SPEC 1.2 with Sherman–Morrison; D = α² + (1 − α)² v),
+ *   b_G,a = k_a r_a − μ − c q α_a / D_a,  r = x − (1 − α) μ,
+ *   q = (Σ_b (1 − α_b) r_b / D_b) / (1 + c Σ_b (1 − α_b)² / D_b),
+ * O(P) per sample for any α. Sets the base (μ, v, c rounded to
+ * mtsi_nn_real), keeping the parameters; MTSI_EINVAL for v <= 0, c < 0, a
+ * non-finite value, or μ != 0 on an odd network. */
+int mtsi_nn_net_set_base(mtsi_nn_net *net, double mean, double var, double zero);
 
 /* out = b̂(α, x). x: batch×in_ch×H×W, alpha: batch×1×H×W (one α per site,
  * shared by the field channels), cond: batch×cond_dim (NULL iff cond_dim

@@ -86,8 +86,11 @@ int mtsi_nn_arch_check(const mtsi_nn_arch *a)
     if (a->base && a->odd && a->gmean != 0)
         return mtsi_error_set(MTSI_EINVAL, "architecture: gmean=%g on an odd network (must be 0)",
                               a->gmean);
-    if (!a->base && (a->gmean != 0 || a->gvar != 0))
-        return mtsi_error_set(MTSI_EINVAL, "architecture: gmean, gvar need base=gauss");
+    if (a->base && !(isfinite(a->gzero) && a->gzero >= 0 && a->gzero < 1e12))
+        return mtsi_error_set(MTSI_EINVAL, "architecture: gzero=%g must be in [0, 1e12)",
+                              a->gzero);
+    if (!a->base && (a->gmean != 0 || a->gvar != 0 || a->gzero != 0))
+        return mtsi_error_set(MTSI_EINVAL, "architecture: gmean, gvar, gzero need base=gauss");
     return MTSI_OK;
 }
 
@@ -162,6 +165,8 @@ int mtsi_nn_arch_parse(mtsi_nn_arch *a, const char *s)
             rc = parse_real(k, v, &a->gmean);
         else if (!strcmp(k, "gvar"))
             rc = parse_real(k, v, &a->gvar);
+        else if (!strcmp(k, "gzero"))
+            rc = parse_real(k, v, &a->gzero);
         else if (!strcmp(k, "base")) {
             if (!strcmp(v, "none"))
                 a->base = 0;
@@ -197,7 +202,7 @@ int mtsi_nn_arch_parse(mtsi_nn_arch *a, const char *s)
         } else
             rc = mtsi_error_set(MTSI_EINVAL,
                                 "architecture: unknown key '%s' (in, out, width, mult, blocks, k, "
-                                "pad, groups, cond, odd, base, gmean, gvar)",
+                                "pad, groups, cond, odd, base, gmean, gvar, gzero)",
                                 k);
         if (rc)
             return rc;
@@ -219,6 +224,9 @@ void mtsi_nn_arch_format(const mtsi_nn_arch *a, char *buf, int n)
     if (a->base && len < (size_t)n) /* absent when there is none: older models read alike */
         snprintf(buf + len, (size_t)n - len, ",base=gauss,gmean=%.9g,gvar=%.9g", a->gmean,
                  a->gvar);
+    len = strlen(buf);
+    if (a->base && a->gzero != 0 && len < (size_t)n) /* absent when 0, as before it existed */
+        snprintf(buf + len, (size_t)n - len, ",gzero=%.9g", a->gzero);
 }
 
 /* ---- building ------------------------------------------------------- */
@@ -329,15 +337,16 @@ int mtsi_nn_net_set_params(mtsi_nn_net *net, const mtsi_nn_real *p, long n)
     return MTSI_OK;
 }
 
-int mtsi_nn_net_set_base(mtsi_nn_net *net, double mean, double var)
+int mtsi_nn_net_set_base(mtsi_nn_net *net, double mean, double var, double zero)
 {
     mtsi_nn_arch a = net->arch;
     a.base = 1;
     /* rounded to nn_real (the network's type), so that the printed value
      * reads back to the same base (volatile: the round trip is kept) */
-    volatile nn_real m = (nn_real)mean, v = (nn_real)var;
+    volatile nn_real m = (nn_real)mean, v = (nn_real)var, z = (nn_real)zero;
     a.gmean = (double)m;
     a.gvar = (double)v;
+    a.gzero = (double)z;
     int rc = mtsi_nn_arch_check(&a);
     if (rc)
         return rc;
@@ -352,6 +361,47 @@ static inline void base_k(double al, double v, double *k, double *dk)
     *k = num / D;
     if (dk)
         *dk = ((1 + v) * D - 2 * num * num) / (D * D);
+}
+
+/* The base's zero-mode term −c q α_a / D_a (mtsi_nn.h) of one sample: adds
+ * its input gradients to dx and dalpha given the output gradient g. With
+ * D = α² + β² v (β = 1 − α), e = β/D, p = α/D, u = Σ e r, w = Σ β e,
+ * q = u/(1 + c w) and Gp = Σ_a g_a p_a:
+ *   d/dx_b = −c Gp e_b / (1 + c w),
+ *   d/dα_b = −c q g_b p'_b − c Gp (u'_b − c q w'_b) / (1 + c w),
+ * u'_b = e'_b r_b + e_b μ, w'_b = −e_b + β_b e'_b, p' = (D − α D')/D²,
+ * e' = −(D + β D')/D², D' = 2α − 2β v. xs holds s x (s = sg). */
+static void base_zero_backward(const nn_real *al, const nn_real *xs, double sg, int C, int Co,
+                               long hw, double mu, double v, double cz, const nn_real *g,
+                               nn_real *dx, nn_real *dalpha)
+{
+    double w = 0;
+    for (long i = 0; i < hw; i++) {
+        const double b = 1 - al[i];
+        w += b * b / (al[i] * al[i] + b * b * v);
+    }
+    const double den = 1 + cz * w;
+    for (int c = 0; c < Co && c < C; c++) {
+        const nn_real *xc = xs + (long)c * hw, *gc = g + (long)c * hw;
+        double u = 0, Gp = 0;
+        for (long i = 0; i < hw; i++) {
+            const double b = 1 - al[i], D = al[i] * al[i] + b * b * v;
+            u += b * (sg * xc[i] - b * mu) / D;
+            Gp += gc[i] * al[i] / D;
+        }
+        const double q = u / den;
+        for (long i = 0; i < hw; i++) {
+            const double a = al[i], b = 1 - a, D = a * a + b * b * v, dD = 2 * a - 2 * b * v;
+            const double e = b / D, de = -(D + b * dD) / (D * D), dp = (D - a * dD) / (D * D);
+            const double r = sg * xc[i] - b * mu;
+            if (dx)
+                dx[(long)c * hw + i] -= (nn_real)(cz * Gp * e / den);
+            if (dalpha) {
+                const double du = de * r + e * mu, dw = -e + b * de;
+                dalpha[i] -= (nn_real)(cz * q * gc[i] * dp + cz * Gp * (du - cz * q * dw) / den);
+            }
+        }
+    }
 }
 
 int mtsi_nn_net_plan(mtsi_nn_net *net, int batch, int h, int w)
@@ -438,18 +488,34 @@ int mtsi_nn_net_forward(mtsi_nn_net *net, const mtsi_nn_real *x, const mtsi_nn_r
     }
     if (net->arch.base) {
         const int Co = net->arch.out_ch;
-        const double mu = net->arch.gmean, v = net->arch.gvar;
-        for (int n = 0; n < N; n++)
-            for (long i = 0; i < hw; i++) {
-                const double al = alpha[(long)n * hw + i];
-                double k;
-                base_k(al, v, &k, NULL);
-                for (int c = 0; c < Co && c < C; c++) {
-                    const long j = ((long)n * Co + c) * hw + i;
-                    const double xi = x[((long)n * C + c) * hw + i];
-                    out[j] += (nn_real)(k * (xi - (1 - al) * mu) - mu);
+        const double mu = net->arch.gmean, v = net->arch.gvar, cz = net->arch.gzero;
+        for (int n = 0; n < N; n++) {
+            const nn_real *al = alpha + (long)n * hw;
+            double w = 0; /* Σ (1 − α)² / D */
+            if (cz > 0)
+                for (long i = 0; i < hw; i++) {
+                    const double b = 1 - al[i];
+                    w += b * b / (al[i] * al[i] + b * b * v);
+                }
+            for (int c = 0; c < Co && c < C; c++) {
+                const nn_real *xc = x + ((long)n * C + c) * hw;
+                nn_real *oc = out + ((long)n * Co + c) * hw;
+                double q = 0;
+                if (cz > 0) {
+                    for (long i = 0; i < hw; i++) {
+                        const double b = 1 - al[i];
+                        q += b * (xc[i] - b * mu) / (al[i] * al[i] + b * b * v);
+                    }
+                    q /= 1 + cz * w;
+                }
+                for (long i = 0; i < hw; i++) {
+                    const double b = 1 - al[i], D = al[i] * al[i] + b * b * v;
+                    double k;
+                    base_k(al[i], v, &k, NULL);
+                    oc[i] += (nn_real)(k * (xc[i] - b * mu) - mu - cz * q * al[i] / D);
                 }
             }
+        }
     }
     net->fwd_done = 1;
     return MTSI_OK;
@@ -491,22 +557,26 @@ int mtsi_nn_net_backward(mtsi_nn_net *net, const mtsi_nn_real *dout, int accumul
             /* the base: d b_G/dx = k, d b_G/dα = k' (x − (1 − α) μ) + k μ; the
              * input slot keeps α and s x (s = 1 without the odd wrapper) */
             const int Co = net->arch.out_ch;
-            const double mu = net->arch.gmean, v = net->arch.gvar;
+            const double mu = net->arch.gmean, v = net->arch.gvar, cz = net->arch.gzero;
             const double sg = odd ? net->sgn[n] : 1;
+            const nn_real *al = in->y + (long)n * (C + 1) * hw + C * hw;
             for (long i = 0; i < hw; i++) {
-                const double al = in->y[(long)n * (C + 1) * hw + C * hw + i];
                 double k, dk, da = 0;
-                base_k(al, v, &k, &dk);
+                base_k(al[i], v, &k, &dk);
                 for (int c = 0; c < Co && c < C; c++) {
                     const double g = dout[((long)n * Co + c) * hw + i];
                     const double xi = sg * in->y[(long)n * (C + 1) * hw + c * hw + i];
                     if (dx)
                         dx[((long)n * C + c) * hw + i] += (nn_real)(k * g);
-                    da += g * (dk * (xi - (1 - al) * mu) + k * mu);
+                    da += g * (dk * (xi - (1 - al[i]) * mu) + k * mu);
                 }
                 if (dalpha)
                     dalpha[(long)n * hw + i] += (nn_real)da;
             }
+            if (cz > 0)
+                base_zero_backward(al, in->y + (long)n * (C + 1) * hw, sg, C, Co, hw, mu, v, cz,
+                                   dout + (long)n * Co * hw, dx ? dx + (long)n * C * hw : NULL,
+                                   dalpha ? dalpha + (long)n * hw : NULL);
         }
     }
     if (dcond && net->cond_node >= 0) {
