@@ -253,12 +253,8 @@ static int apply(mtsi_train_cfg *c, const given *g, long *threads)
                 return mtsi_error_set(MTSI_EINVAL, "--wd: must be >= 0, got %g", x);
             c->opt.weight_decay = x;
         } else if (g->ch == O_ZEROW) {
-            if (!(x >= 0 && x <= 1e6))
-                return mtsi_error_set(MTSI_EINVAL, "--zero-weight: must be in [0, 1e6], got %g", x);
-            c->zero_weight = x;
+            c->zero_weight = x; /* ranges: check_cfg, as on resume */
         } else if (g->ch == O_ALPHAW) {
-            if (!(x >= -2 && x <= 2))
-                return mtsi_error_set(MTSI_EINVAL, "--alpha-weight: must be in [-2, 2], got %g", x);
             c->alpha_weight = x;
         } else if (g->ch == O_EMA) {
             if (!(x >= 0 && x < 1))

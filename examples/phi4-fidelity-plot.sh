@@ -12,6 +12,7 @@
 # LAW prior, h or A). A LABEL replaces the row's name on the figure. The SVG is written to a
 # temporary name and renamed.
 set -eu
+case ${1:-} in -h | --help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
 ROWS=${1:?usage: phi4-fidelity-plot.sh ROWS.tsv OUT.svg [ROW[@LAW][:LABEL]...]}
 OUT=${2:?usage: phi4-fidelity-plot.sh ROWS.tsv OUT.svg [ROW[@LAW][:LABEL]...]}
 shift 2

@@ -697,9 +697,10 @@ static int set_base(trainer *t)
         x = t->e.configs;
         n = t->n_train * t->V;
     }
-    /* sums of x, x², the grid means m and m² (per sample and channel) */
+    /* sums of x, x², the count, and of m² for the grid means m (per sample
+     * and channel; their mean is x's) */
     const long P = t->P;
-    double v[5] = {0, 0, (double)n, 0, 0};
+    double v[4] = {0, 0, (double)n, 0};
     for (long r = 0; r < n; r += P) {
         double m = 0;
         for (long a = 0; a < P; a++) {
@@ -708,11 +709,10 @@ static int set_base(trainer *t)
             m += x[r + a];
         }
         m /= (double)P;
-        v[3] += m;
-        v[4] += m * m;
+        v[3] += m * m;
     }
     if (t->stream && t->size > 1)
-        mtsi_mpi_sum(v, 5, (int)sizeof(double));
+        mtsi_mpi_sum(v, 4, (int)sizeof(double));
     const double mean = t->arch.odd ? 0 : v[0] / v[2];
     double var = v[1] / v[2] - mean * mean, c = 0;
     if (!(v[2] > 0 && var > 0 && isfinite(var)))
@@ -721,7 +721,7 @@ static int set_base(trainer *t)
                               t->c.base, t->src, var);
     if (zero && P > 1) {
         /* covariance v I + c 1 1ᵀ: Var(m) = v / P + c, Var(x) = v + c */
-        const double nm = v[2] / (double)P, vm = v[4] / nm - mean * mean;
+        const double nm = v[2] / (double)P, vm = v[3] / nm - mean * mean;
         c = (vm - var / (double)P) / (1 - 1 / (double)P);
         if (!(c > 0))
             c = 0;

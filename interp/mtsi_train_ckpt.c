@@ -260,6 +260,21 @@ static int read_stream_cfg(hid_t g, mtsi_train_cfg *c, const char *what)
     return rc;
 }
 
+/* An optional loss weight: absent (files that predate it) reads as 0,
+ * present it must be finite and in [lo, hi]. */
+static int get_weight(hid_t g, const char *name, double lo, double hi, double *x,
+                      const char *what)
+{
+    *x = 0;
+    if (!mtsi_h5_has_attr(g, name))
+        return MTSI_OK;
+    int rc = mtsi_h5_attr_get_finite(g, name, x, what);
+    if (!rc && !(*x >= lo && *x <= hi))
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: %s %g out of [%g, %g] (corrupt file?)", what, name,
+                            *x, lo, hi);
+    return rc;
+}
+
 int mtsi_train_read_cfg(const char *path, mtsi_train_cfg *c)
 {
     char what[1100];
@@ -280,20 +295,8 @@ int mtsi_train_read_cfg(const char *path, mtsi_train_cfg *c)
     rc = rc ? rc : get_long(g, "block", &c->nu.block, what);
     rc = rc ? rc : get_long(g, "augment", &augment, what);
     rc = rc ? rc : mtsi_h5_attr_get_double(g, "val_frac", &c->val_frac, what);
-    c->zero_weight = 0;
-    if (!rc && mtsi_h5_has_attr(g, "zero_weight")) {
-        rc = mtsi_h5_attr_get_finite(g, "zero_weight", &c->zero_weight, what);
-        if (!rc && !(c->zero_weight >= 0 && c->zero_weight <= 1e6))
-            rc = mtsi_error_set(MTSI_EINVAL, "%s: zero_weight %g out of [0, 1e6] (corrupt file?)",
-                                what, c->zero_weight);
-    }
-    c->alpha_weight = 0;
-    if (!rc && mtsi_h5_has_attr(g, "alpha_weight")) {
-        rc = mtsi_h5_attr_get_finite(g, "alpha_weight", &c->alpha_weight, what);
-        if (!rc && !(c->alpha_weight >= -2 && c->alpha_weight <= 2))
-            rc = mtsi_error_set(MTSI_EINVAL, "%s: alpha_weight %g out of [-2, 2] (corrupt file?)",
-                                what, c->alpha_weight);
-    }
+    rc = rc ? rc : get_weight(g, "zero_weight", 0, 1e6, &c->zero_weight, what);
+    rc = rc ? rc : get_weight(g, "alpha_weight", -2, 2, &c->alpha_weight, what);
     rc = rc ? rc : get_long(g, "val_max", &c->val_max, what);
     rc = rc ? rc : get_long(g, "log_every", &c->log_every, what);
     rc = rc ? rc : get_long(g, "ckpt_every", &c->ckpt_every, what);

@@ -25,6 +25,7 @@ grep -q 'fill="#333">0.5<' all.svg && ok || bad "KS p 0.5 not plain"
 sh "$PLOT" rows.tsv sel.svg "b@A:second row" a 2>err && ok || bad "selection: $(cat err)"
 [ "$(grep -o '>[^<]* · [^<]*</text>' sel.svg | tr '\n' '|')" = ">second row · A = −0.5</text>|>a · prior</text>|>a · h = 0.05</text>|" ] &&
     ok || bad "selection order: $(grep -o '>[^<]* · [^<]*</text>' sel.svg | tr '\n' '|')"
+sh "$PLOT" --help | grep -q "^  examples/phi4-fidelity-plot.sh ROWS.tsv OUT.svg" && ok || bad "--help"
 cp sel.svg keep.svg
 expect_refusal "no such row" sh "$PLOT" rows.tsv sel.svg nothing
 cmp -s sel.svg keep.svg && ok || bad "a failed run changed the figure"

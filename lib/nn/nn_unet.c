@@ -371,25 +371,38 @@ static inline void base_k(double al, double v, double *k, double *dk)
  *   d/dα_b = −c q g_b p'_b − c Gp (u'_b − c q w'_b) / (1 + c w),
  * u'_b = e'_b r_b + e_b μ, w'_b = −e_b + β_b e'_b, p' = (D − α D')/D²,
  * e' = −(D + β D')/D², D' = 2α − 2β v. xs holds s x (s = sg). */
-static void base_zero_backward(const nn_real *al, const nn_real *xs, double sg, int C, int Co,
-                               long hw, double mu, double v, double cz, const nn_real *g,
-                               nn_real *dx, nn_real *dalpha)
+static double base_zero_w(const nn_real *al, long hw, double v) /* Σ β² / D */
 {
     double w = 0;
     for (long i = 0; i < hw; i++) {
         const double b = 1 - al[i];
         w += b * b / (al[i] * al[i] + b * b * v);
     }
-    const double den = 1 + cz * w;
+    return w;
+}
+
+static double base_zero_u(const nn_real *al, const nn_real *xs, double sg, long hw, double mu,
+                          double v) /* Σ β r / D, r = s xs − β μ */
+{
+    double u = 0;
+    for (long i = 0; i < hw; i++) {
+        const double b = 1 - al[i];
+        u += b * (sg * xs[i] - b * mu) / (al[i] * al[i] + b * b * v);
+    }
+    return u;
+}
+
+static void base_zero_backward(const nn_real *al, const nn_real *xs, double sg, int C, int Co,
+                               long hw, double mu, double v, double cz, const nn_real *g,
+                               nn_real *dx, nn_real *dalpha)
+{
+    const double den = 1 + cz * base_zero_w(al, hw, v);
     for (int c = 0; c < Co && c < C; c++) {
         const nn_real *xc = xs + (long)c * hw, *gc = g + (long)c * hw;
-        double u = 0, Gp = 0;
-        for (long i = 0; i < hw; i++) {
-            const double b = 1 - al[i], D = al[i] * al[i] + b * b * v;
-            u += b * (sg * xc[i] - b * mu) / D;
-            Gp += gc[i] * al[i] / D;
-        }
-        const double q = u / den;
+        double Gp = 0;
+        for (long i = 0; i < hw; i++)
+            Gp += gc[i] * al[i] / (al[i] * al[i] + (1 - al[i]) * (1 - al[i]) * v);
+        const double q = base_zero_u(al, xc, sg, hw, mu, v) / den;
         for (long i = 0; i < hw; i++) {
             const double a = al[i], b = 1 - a, D = a * a + b * b * v, dD = 2 * a - 2 * b * v;
             const double e = b / D, de = -(D + b * dD) / (D * D), dp = (D - a * dD) / (D * D);
@@ -491,23 +504,11 @@ int mtsi_nn_net_forward(mtsi_nn_net *net, const mtsi_nn_real *x, const mtsi_nn_r
         const double mu = net->arch.gmean, v = net->arch.gvar, cz = net->arch.gzero;
         for (int n = 0; n < N; n++) {
             const nn_real *al = alpha + (long)n * hw;
-            double w = 0; /* Σ (1 − α)² / D */
-            if (cz > 0)
-                for (long i = 0; i < hw; i++) {
-                    const double b = 1 - al[i];
-                    w += b * b / (al[i] * al[i] + b * b * v);
-                }
+            const double den = cz > 0 ? 1 + cz * base_zero_w(al, hw, v) : 1;
             for (int c = 0; c < Co && c < C; c++) {
                 const nn_real *xc = x + ((long)n * C + c) * hw;
                 nn_real *oc = out + ((long)n * Co + c) * hw;
-                double q = 0;
-                if (cz > 0) {
-                    for (long i = 0; i < hw; i++) {
-                        const double b = 1 - al[i];
-                        q += b * (xc[i] - b * mu) / (al[i] * al[i] + b * b * v);
-                    }
-                    q /= 1 + cz * w;
-                }
+                const double q = cz > 0 ? base_zero_u(al, xc, 1, hw, mu, v) / den : 0;
                 for (long i = 0; i < hw; i++) {
                     const double b = 1 - al[i], D = al[i] * al[i] + b * b * v;
                     double k;
