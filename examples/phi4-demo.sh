@@ -38,7 +38,7 @@ step "MCMC ground truth: L = $L, (m2, lambda) = (-4, 4.7), cluster sampler"
 
 step "train the drift b(alpha, x) once ($STEPS steps, Gaussian base: mtsi train's default)"
 "$MTSI" train --data "$OUT/mcmc.h5" --out "$OUT/drift.h5" --steps "$STEPS" --batch 32 \
-    --lr 2e-3 --warmup 50 --ema 0.99 --seed 1 --force --quiet
+    --lr 2e-3 --schedule constant --warmup 50 --ema 0.99 --seed 1 --force --quiet
 
 step "prior samples with the drift ($SAMPLER)"
 SAMPLE="--n $N $SAMPLER --seed 2"

@@ -32,7 +32,7 @@ log "MCMC prior, L = $L"
 [ -e "$OUT/mcmc_prior.h5" ] || "$MTSI" mcmc $COUP $MC --seed 1 --out "$OUT/mcmc_prior.h5"
 log "train ($STEPS steps)"
 [ -e "$OUT/drift.h5" ] || "$MTSI" train --data "$OUT/mcmc_prior.h5" --out "$OUT/drift.h5" \
-    --steps "$STEPS" --batch 32 --lr 2e-3 --warmup 50 --ema 0.99 --seed 1 --quiet
+    --steps "$STEPS" --batch 32 --lr 2e-3 --schedule constant --warmup 50 --ema 0.99 --seed 1 --quiet
 log "trained"
 : >"$OUT/summary.txt"
 cmp1() { # name generated mcmc

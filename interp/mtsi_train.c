@@ -42,7 +42,8 @@ void mtsi_train_defaults(mtsi_train_cfg *c)
     c->opt.lr = 2e-3;
     c->opt.warmup = 50;
     c->opt.ema = 0.99; /* ~100-step average: 0.999 lags runs of a few thousand steps */
-    c->steps = 5000;
+    c->opt.schedule = MTSI_NN_LR_COSINE; /* to 0 over the run: study section 6 */
+    c->steps = 10000;
     c->batch = 32;
     mtsi_nu_default(&c->nu);
     c->augment = 1;
@@ -741,7 +742,9 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
 {
     t->c = *c;
     snprintf(t->what, sizeof t->what, "model '%s'", c->out ? c->out : "");
-    if (c->opt.schedule == MTSI_NN_LR_COSINE && c->opt.total == 0)
+    /* the cosine decays over the run's --steps; a resume with more (or
+     * fewer) steps moves its end, from the step the checkpoint is at */
+    if (c->opt.schedule == MTSI_NN_LR_COSINE)
         t->c.opt.total = c->steps;
     int rc = check_cfg(&t->c);
     if (rc)
@@ -758,6 +761,8 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
     if (resume) {
         if ((rc = mtsi_train_read_cfg(c->out, &stored)))
             return rc;
+        if (stored.opt.schedule == MTSI_NN_LR_COSINE) /* --steps, which may change */
+            stored.opt.total = t->c.opt.total;
         if ((rc = mtsi_train_compare_settings(&stored, &t->c, t->what)))
             return rc;
         if (stored.ranks != t->size)

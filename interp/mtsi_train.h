@@ -136,7 +136,7 @@ typedef struct {
     char data[512];            /* training ensemble (SPEC 5) */
     const char *out;           /* model file, also the checkpoint */
     char arch[512];            /* architecture over the lattice default ("" = default) */
-    mtsi_nn_opt_config opt;    /* cosine: total = 0 means "steps" */
+    mtsi_nn_opt_config opt;    /* cosine: total is set to steps (see setup) */
     long steps;                /* total optimiser steps */
     long batch;
     mtsi_nu nu;
@@ -185,8 +185,8 @@ typedef struct {
     const char *command_line;
 } mtsi_train_cfg;
 
-/* Defaults: 2000 steps, batch 32, lr 1e-3 constant, EMA 0.99, ν default,
- * augment on, val_frac 0.1, val_max 512, seed 1, log every 50 steps,
+/* Defaults: 10000 steps, batch 32, lr 2e-3 (50 warm-up steps, then a
+ * cosine to 0), EMA 0.99, ν default, base gauss, augment on, val_frac 0.1, val_max 512, seed 1, log every 50 steps,
  * checkpoint every 500 steps; no stream (64 chains, thin 2, therm 200,
  * val_n 256 when on). */
 void mtsi_train_defaults(mtsi_train_cfg *c);

@@ -572,6 +572,10 @@ int mtsi_train_load_state(trainer *t, const char *what)
     if (!rc && mtsi_nn_opt_steps(opt) != step)
         rc = mtsi_error_set(MTSI_EINVAL, "%s: optimiser at step %ld, training at step %ld", what,
                             mtsi_nn_opt_steps(opt), step);
+    /* the settings agree with the file's (compare_settings) but for the
+     * cosine's end, which follows --steps */
+    if (!rc)
+        rc = mtsi_nn_opt_set_config(opt, &t->c.opt);
     if (!rc && mtsi_h5_has_attr(f, "command_line") &&
         mtsi_h5_attr_get_string(f, "command_line", cmd, sizeof cmd, what) == MTSI_OK) {
         /* keep the original command: a resumed file equals an uninterrupted one */

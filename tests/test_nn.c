@@ -383,7 +383,16 @@ START_TEST(lr_schedules)
     o = mtsi_nn_opt_new(&c, net);
     ck_assert_double_eq_tol(mtsi_nn_opt_lr(o, 3), 1e-2 / 8, 1e-15);
     mtsi_nn_opt_free(o);
+    /* a run within its warm-up: no decay phase, the floor after it */
     c.schedule = MTSI_NN_LR_COSINE;
+    c.warmup = 10;
+    c.total = 4;
+    o = mtsi_nn_opt_new(&c, net);
+    ck_assert_ptr_nonnull(o);
+    ck_assert_double_eq_tol(mtsi_nn_opt_lr(o, 3), 4e-3, 1e-15);
+    ck_assert_double_eq_tol(mtsi_nn_opt_lr(o, 10), 1e-4, 1e-15);
+    mtsi_nn_opt_free(o);
+    c.warmup = 0;
     c.total = 0;
     ck_assert_ptr_null(mtsi_nn_opt_new(&c, net));
     ck_assert_ptr_nonnull(strstr(mtsi_error_msg(), "total=0"));

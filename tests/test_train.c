@@ -384,6 +384,7 @@ static void small_cfg(mtsi_train_cfg *c, const char *data, const char *out)
     c->batch = 8;
     c->steps = 48;
     c->opt.lr = 3e-3;
+    c->opt.schedule = MTSI_NN_LR_CONSTANT; /* the default is cosine (resume_cosine) */
     c->opt.warmup = 0; /* the schedule is checked below: constant from step 1 */
     c->opt.ema = 0.9;
     c->log_every = 6;
@@ -575,6 +576,68 @@ START_TEST(resume_bitwise)
 }
 END_TEST
 
+/* The default schedule: a cosine over --steps. Cut and resumed under the
+ * same steps it is the uninterrupted run bit for bit; resumed with more
+ * steps, the decay's end moves there (from the step the checkpoint is at),
+ * so the rate is that of the longer run's cosine. */
+START_TEST(resume_cosine)
+{
+    char data[300], ref[300], cut[300], ext[300];
+    path(data, sizeof data, "d.h5");
+    path(ref, sizeof ref, "ref.h5");
+    path(cut, sizeof cut, "cut.h5");
+    path(ext, sizeof ext, "ext.h5");
+    make_ensemble(data, 60, 8, 2);
+    mtsi_train_cfg d, c;
+    mtsi_train_defaults(&d);
+    ck_assert_int_eq(d.opt.schedule, MTSI_NN_LR_COSINE);
+    ck_assert_int_eq(d.steps, 10000);
+    small_cfg(&c, data, ref);
+    c.opt.schedule = MTSI_NN_LR_COSINE;
+    c.opt.warmup = 4;
+    c.opt.lr_min = 1e-4;
+    ck_assert_msg(mtsi_train_run(&c, 0) == MTSI_OK, "%s", mtsi_error_msg());
+    mtsi_train_cfg r = c;
+    r.out = cut;
+    r.stop_after = 17;
+    ck_assert_int_eq(mtsi_train_run(&r, 0), MTSI_EINTR);
+    r.stop_after = 0;
+    ck_assert_msg(mtsi_train_run(&r, 1) == MTSI_OK, "%s", mtsi_error_msg());
+    assert_same(ref, cut);
+
+    r.out = ext;
+    r.steps = 24;
+    ck_assert_msg(mtsi_train_run(&r, 0) == MTSI_OK, "%s", mtsi_error_msg());
+    r.steps = 48;
+    ck_assert_msg(mtsi_train_run(&r, 1) == MTSI_OK, "%s", mtsi_error_msg());
+    state a, b;
+    load_state(ref, &a);
+    load_state(ext, &b);
+    ck_assert_int_eq(mtsi_nn_opt_get_config(b.opt)->total, 48);
+    ck_assert_int_eq(a.nhist, 8);
+    ck_assert_int_eq(b.nhist, 8);
+    /* history rows (step, train loss, val loss, lr of the row's last step):
+     * the rows up to 24 follow the 24-step cosine, the rest the 48-step one */
+    mtsi_nn_opt_config o24 = c.opt;
+    o24.total = 24;
+    mtsi_nn_opt *p24 = mtsi_nn_opt_new(&o24, a.net);
+    ck_assert_ptr_nonnull(p24);
+    for (long i = 0; i < 8; i++) {
+        const long step = (long)b.hist[i * 4];
+        const double want = step <= 24 ? mtsi_nn_opt_lr(p24, step - 1)
+                                        : mtsi_nn_opt_lr(a.opt, step - 1);
+        ck_assert_double_eq(b.hist[i * 4 + 3], want);
+        if (step > 24)
+            ck_assert_double_eq(b.hist[i * 4 + 3], a.hist[i * 4 + 3]);
+    }
+    ck_assert_double_eq(a.hist[7 * 4 + 3], mtsi_nn_opt_lr(a.opt, 47));
+    ck_assert(a.hist[7 * 4 + 3] < c.opt.lr_min + 0.01 * c.opt.lr); /* near the floor */
+    mtsi_nn_opt_free(p24);
+    free_state(&a);
+    free_state(&b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("train");
@@ -588,6 +651,7 @@ static Suite *suite(void)
     tcase_add_test(t, augment_group);
     tcase_add_test(t, validation_loss_falls);
     tcase_add_test(t, resume_bitwise);
+    tcase_add_test(t, resume_cosine);
     suite_add_tcase(s, t);
     return s;
 }

@@ -62,6 +62,15 @@ expect_refusal "existing output" "$MTSI" train --data d.h5 --out keep.h5 --steps
 "$STATE" m.h5 >st && grep -q "^train_step 20$" st && ok || bad "train_state: $(cat st)"
 "$MTSI" train --data d.h5 --out m.h5 --steps 20 --log-every 5 --force $NET || bad "--force"
 cp m.h5 m.orig
+# the default schedule: a cosine over the run's --steps; a resume with more
+# steps moves the decay's end (else the rest would run at --lr-min)
+grep -q "schedule=cosine .*total=20 " info && ok || bad "default schedule: $(cat info)"
+cp m.h5 re.h5
+"$MTSI" train --resume --out re.h5 --steps 30 --quiet && "$MTSI" model re.h5 >re.info &&
+    grep -q "step: 30" re.info && grep -q "schedule=cosine .*total=30 " re.info && ok ||
+    bad "cosine resume to 30 steps: $(cat re.info)"
+"$MTSI" train --data d.h5 --out c.h5 --steps 20 --schedule constant $NET &&
+    "$MTSI" model c.h5 | grep -q "schedule=constant" && ok || bad "--schedule constant"
 expect_refusal "resume a finished run" "$MTSI" train --resume --out m.h5
 expect_refusal "resume with another batch" "$MTSI" train --resume --out m.h5 --steps 40 --batch 4
 expect_refusal "resume with another lr" "$MTSI" train --resume --out m.h5 --steps 40 --lr 0.1

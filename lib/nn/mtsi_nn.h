@@ -162,6 +162,9 @@ int mtsi_nn_opt_step_params(mtsi_nn_opt *o, mtsi_nn_real *params, const mtsi_nn_
 double mtsi_nn_opt_lr(const mtsi_nn_opt *o, long s);
 long mtsi_nn_opt_steps(const mtsi_nn_opt *o);
 const mtsi_nn_opt_config *mtsi_nn_opt_get_config(const mtsi_nn_opt *o);
+/* Replace the settings (checked first; the moments, EMA and step are kept):
+ * e.g. a resumed run whose schedule ends at another step. */
+int mtsi_nn_opt_set_config(mtsi_nn_opt *o, const mtsi_nn_opt_config *c);
 /* EMA weights (length nparam); with ema = 0 they track the weights. */
 const mtsi_nn_real *mtsi_nn_opt_ema(const mtsi_nn_opt *o);
 

@@ -65,10 +65,9 @@ int mtsi_nn_opt_config_check(const mtsi_nn_opt_config *c)
             return mtsi_error_set(MTSI_EINVAL, "optimiser: gamma=%g must be in (0, 1]", c->gamma);
         break;
     case MTSI_NN_LR_COSINE:
-        if (c->total <= c->warmup)
-            return mtsi_error_set(MTSI_EINVAL,
-                                  "optimiser: cosine schedule needs total=%ld > warmup=%ld",
-                                  c->total, c->warmup);
+        if (c->total < 1)
+            return mtsi_error_set(MTSI_EINVAL, "optimiser: cosine schedule needs total=%ld >= 1",
+                                  c->total);
         if (!(c->lr_min >= 0 && c->lr_min <= c->lr))
             return mtsi_error_set(MTSI_EINVAL, "optimiser: lr_min=%g must be in [0, lr=%g]",
                                   c->lr_min, c->lr);
@@ -121,6 +120,14 @@ void mtsi_nn_opt_free(mtsi_nn_opt *o)
 
 long mtsi_nn_opt_steps(const mtsi_nn_opt *o) { return o->step; }
 const mtsi_nn_opt_config *mtsi_nn_opt_get_config(const mtsi_nn_opt *o) { return &o->c; }
+
+int mtsi_nn_opt_set_config(mtsi_nn_opt *o, const mtsi_nn_opt_config *c)
+{
+    int rc = mtsi_nn_opt_config_check(c);
+    if (!rc)
+        o->c = *c;
+    return rc;
+}
 const mtsi_nn_real *mtsi_nn_opt_ema(const mtsi_nn_opt *o) { return o->ema; }
 
 double mtsi_nn_opt_lr(const mtsi_nn_opt *o, long s)
@@ -132,8 +139,8 @@ double mtsi_nn_opt_lr(const mtsi_nn_opt *o, long s)
     switch (c->schedule) {
     case MTSI_NN_LR_EXP:
         return c->lr * pow(c->gamma, (double)t);
-    case MTSI_NN_LR_COSINE: {
-        double p = (double)t / (double)(c->total - c->warmup);
+    case MTSI_NN_LR_COSINE: { /* a run within its warm-up has no decay: at the floor after */
+        double p = c->total > c->warmup ? (double)t / (double)(c->total - c->warmup) : 1;
         if (p > 1)
             p = 1;
         return c->lr_min + (c->lr - c->lr_min) * 0.5 * (1 + cos(M_PI * p));
