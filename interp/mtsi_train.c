@@ -720,12 +720,19 @@ static int set_base(trainer *t)
         return mtsi_error_set(MTSI_EINVAL, "--base %s: the training data of %s have no "
                                            "variance (%g); use --base none",
                               t->c.base, t->src, var);
-    if (zero && P > 1) {
+    if (zero && P < 2)
+        return mtsi_error_set(MTSI_EINVAL, "--base gauss-zero: the grid of %s has one point, "
+                                           "its mean is its value; use --base gauss",
+                              t->src);
+    if (zero) {
         /* covariance v I + c 1 1ᵀ: Var(m) = v / P + c, Var(x) = v + c */
         const double nm = v[2] / (double)P, vm = v[3] / nm - mean * mean;
         c = (vm - var / (double)P) / (1 - 1 / (double)P);
-        if (!(c > 0))
-            c = 0;
+        if (!(c > 0)) /* the base would be gauss's, and read back as it */
+            return mtsi_error_set(MTSI_EINVAL, "--base gauss-zero: the grid means of %s vary "
+                                               "no more than independent values would (zero "
+                                               "mode's excess variance %g); use --base gauss",
+                                  t->src, c);
         if (c > 0.999 * var)
             c = 0.999 * var;
         var -= c;

@@ -12,6 +12,8 @@
  *   data32    kind "data", no /observables: configuration i is the constant
  *   data64    field c_i = +-1/2 (float32 / float64), so M = c_i, E/V =
  *             kappa c^2/2 + gamma c^4/4 exactly, and ghat1 = 0 (xi2 undefined).
+ *   stagger   kind "data": configuration i is c_i (-1)^(x+y), c_i = +-1/2,
+ *             so every grid mean is 0 (no zero-mode variance; float64).
  *   noattr    /configs only, no attributes.
  *   badshape  /configs of shape [N, L, L+1].
  *   badobs    /observables/m4 of length N-1.
@@ -187,6 +189,27 @@ static int mode_data(hid_t f, int f64)
     return rc;
 }
 
+static int mode_stagger(hid_t f)
+{
+    const long n = 200;
+    double *c = malloc((size_t)n * V * sizeof *c);
+    if (!c)
+        return 1;
+    mtsi_rng rng;
+    mtsi_rng_seed(&rng, 778, 0);
+    for (long i = 0; i < n; i++) {
+        const double m = mtsi_rng_uniform(&rng) < 0.5 ? -0.5 : 0.5;
+        for (long a = 0; a < V; a++)
+            c[i * V + a] = (a / L + a % L) % 2 ? -m : m;
+    }
+    int rc = put_attrs(f, "data", 1.0, 1.0, 1.0);
+    hsize_t d[3] = {(hsize_t)n, L, L};
+    rc |= mtsi_h5_write_double(f, "configs", 3, d, c);
+    printf("n %ld\nL %d\nm 0\n", n, L);
+    free(c);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -203,6 +226,8 @@ int main(int argc, char **argv)
         rc = mode_obs(f, mode);
     } else if (!strcmp(mode, "data32") || !strcmp(mode, "data64")) {
         rc = mode_data(f, !strcmp(mode, "data64"));
+    } else if (!strcmp(mode, "stagger")) {
+        rc = mode_stagger(f);
     } else if (!strcmp(mode, "noattr")) {
         rc = put_configs32(f, 10, L);
     } else if (!strcmp(mode, "badshape")) {

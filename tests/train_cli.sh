@@ -10,6 +10,7 @@ NAME=train_cli
 . "$(dirname "$0")/cli_lib.sh"
 BUILD=$(cd "$(dirname "$MTSI")" && pwd)
 STATE=${TRAIN_STATE:-$BUILD/tests/train_state}
+MKENS=${MKENS:-$BUILD/tests/mkens}
 
 cd "$T" || exit 1
 "$MTSI" mcmc --m2 -4 --lambda 4.7 --L 8 --sampler cluster --chains 2 --n 300 --therm 100 \
@@ -106,6 +107,14 @@ gv=$(sed -n 's/^architecture: .*,odd=1,base=gauss,gmean=0,gvar=\([0-9.e+-]*\)$/\
     "$MTSI" model gz.h5 >gzinfo 2>&1 && gz=$(sed -n 's/^architecture: .*,base=gauss,gmean=0,gvar=[0-9.e+-]*,gzero=\([0-9.e+-]*\)$/\1/p' gzinfo) &&
     [ -n "$gz" ] && awk -v c="$gz" 'BEGIN { exit !(c > 0) }' && ok ||
     bad "--base gauss-zero: no gzero in $(grep architecture gzinfo)"
+# data whose grid means never vary (a checkerboard): nothing for the zero
+# mode's term to carry, refused rather than stored as a plain gauss base
+"$MKENS" stagger st.h5 >/dev/null || bad "mkens stagger"
+expect_refusal "gauss-zero without zero-mode variance" "$MTSI" train --data st.h5 --out st-m.h5 \
+    --steps 2 --base gauss-zero $NET
+grep -q "'st.h5' vary no more than independent values" err && ok ||
+    bad "gauss-zero refusal names the data: $(cat err)"
+[ -e st-m.h5 ] && bad "a refused gauss-zero run left st-m.h5"
 expect_refusal "resume gauss-zero with gauss" "$MTSI" train --resume --out gz.h5 --steps 6 --base gauss
 "$MTSI" train --resume --out gz.h5 --steps 6 --base gauss-zero --quiet && "$MTSI" model gz.h5 |
     grep -q "step: 6" && ok || bad "resume with --base gauss-zero"
