@@ -768,8 +768,6 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
     if (resume) {
         if ((rc = mtsi_train_read_cfg(c->out, &stored)))
             return rc;
-        if (stored.opt.schedule == MTSI_NN_LR_COSINE) /* --steps, which may change */
-            stored.opt.total = t->c.opt.total;
         if ((rc = mtsi_train_compare_settings(&stored, &t->c, t->what)))
             return rc;
         if (stored.ranks != t->size)

@@ -187,8 +187,8 @@ typedef struct {
 
 /* Defaults: 10000 steps, batch 32, lr 2e-3 (50 warm-up steps, then a
  * cosine to 0), EMA 0.99, ν default, base gauss, augment on, val_frac 0.1,
- * val_max 512, seed 1, log every 50 steps, checkpoint every 500 steps; no stream (64 chains, thin 2, therm 200,
- * val_n 256 when on). */
+ * val_max 512, seed 1, log every 50 steps, checkpoint every 500 steps; no
+ * stream (64 chains, thin 2, therm 200, val_n 256 when on). */
 void mtsi_train_defaults(mtsi_train_cfg *c);
 
 /* The architecture used for data of shape s, then `spec` parsed over it.

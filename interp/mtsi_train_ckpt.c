@@ -431,6 +431,7 @@ int mtsi_train_compare_settings(const mtsi_train_cfg *s, const mtsi_train_cfg *c
          c->val_max, s->val_max, tail);
     DIFF(s->log_every != c->log_every, "%s: --log-every %ld differs from the checkpoint's %ld; %s",
          what, c->log_every, s->log_every, tail);
+    /* not opt.total: the cosine's end is --steps (setup), which may change */
     const mtsi_nn_opt_config *x = &c->opt, *y = &s->opt;
     DIFF(x->lr != y->lr, "%s: --lr %g differs from the checkpoint's %g; %s", what, x->lr, y->lr,
          tail);
@@ -445,7 +446,7 @@ int mtsi_train_compare_settings(const mtsi_train_cfg *s, const mtsi_train_cfg *c
     DIFF(x->ema != y->ema, "%s: --ema %g differs from the checkpoint's %g; %s", what, x->ema,
          y->ema, tail);
     DIFF(x->beta1 != y->beta1 || x->beta2 != y->beta2 || x->eps != y->eps ||
-             x->gamma != y->gamma || x->lr_min != y->lr_min || x->total != y->total,
+             x->gamma != y->gamma || x->lr_min != y->lr_min,
          "%s: optimiser settings differ from the checkpoint's; %s", what, tail);
     return MTSI_OK;
 }
