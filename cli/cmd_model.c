@@ -94,6 +94,10 @@ static int info(const char *file, const char *expect)
                    tc.tilt_frac, tc.tilt_h, tc.tilt_h, tc.tilt_a);
         if (!tc.stream)
             printf("source: ensemble %s\n", tc.data);
+        if (!tc.stream && tc.tilt_h > 0)
+            printf("tilt: a fraction %.15g of the samples from the ensemble reweighted by "
+                   "e^{h sum x}, fields in [-%.15g, %.15g]\n",
+                   tc.tilt_frac, tc.tilt_h, tc.tilt_h);
     }
     mtsi_error_clear();
     if (opt) {

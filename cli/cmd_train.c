@@ -32,10 +32,8 @@ static const char usage_text[] =
     "    --stream-chains P   chains (default 64; divisible by the MPI ranks)\n"
     "    --stream-thin K     updates of a chain per configuration (default 2)\n"
     "    --stream-therm T    thermalisation updates per chain (default 200)\n"
-    "    --stream-tilt h=H,A=A[,frac=F]  a fraction F (default 0.5) of the chains\n"
-    "                        on tilted laws, fields in [-H, H] and quadratic terms\n"
-    "                        in [A, 0]: their samples train the drift where\n"
-    "                        mtsi sample --field/--quad evaluates it (SPEC 2)\n"
+    "    --stream-tilt h=H,A=A[,frac=F]  --tilt for the stream: a fraction F of\n"
+    "                        the chains run on tilted laws\n"
     "    --val-n N           validation: N streamed configurations from chains\n"
     "                        of their own, drawn once (default 256)\n"
     "  --out MODEL.h5      model file, rewritten as the checkpoint while training\n"
@@ -86,6 +84,13 @@ static const char usage_text[] =
     "                      with the data's zero-mode variance too (each sample's\n"
     "                      values share one more Gaussian) | none: the network\n"
     "                      alone\n"
+    "  --tilt h=H[,A=A][,frac=F]  a fraction F (default 0.5) of the samples come\n"
+    "                      from tilted laws p e^{h sum x + A/2 sum x^2}, fields h\n"
+    "                      in [-H, H] and A in [A, 0], mapped to where mtsi sample\n"
+    "                      --field/--quad evaluates the drift (SPEC 2): the same\n"
+    "                      drift, trained where the posterior uses it. With --data\n"
+    "                      the ensemble is reweighted by e^{h sum x} (h only; one\n"
+    "                      channel); with --stream-mcmc chains run on the laws\n"
     "  --val-frac X        held-out fraction of the ensemble (default 0.1; not with\n"
     "                      --stream-mcmc)\n"
     "Run:\n"
@@ -111,7 +116,7 @@ enum {
     O_DATA = 256, O_OUT, O_FORCE, O_RESUME, O_STEPS, O_BATCH, O_LR, O_SCHEDULE, O_WARMUP,
     O_LRMIN, O_DECAY, O_CLIP, O_WD, O_EMA, O_ARCH, O_NU, O_BLOCK, O_AUGMENT, O_NOAUGMENT, O_STANDARDIZE, O_BASE,
     O_VALFRAC, O_SEED, O_THREADS, O_LOG, O_CKPT, O_QUIET, O_HELP, O_STREAM, O_M2, O_LAMBDA,
-    O_L, O_SCHAINS, O_STHIN, O_STHERM, O_VALN, O_STILT, O_ZEROW, O_ALPHAW
+    O_L, O_SCHAINS, O_STHIN, O_STHERM, O_VALN, O_STILT, O_ZEROW, O_ALPHAW, O_TILT
 };
 
 static const struct option longopts[] = {
@@ -153,6 +158,7 @@ static const struct option longopts[] = {
     {"stream-therm", required_argument, 0, O_STHERM},
     {"val-n", required_argument, 0, O_VALN},
     {"stream-tilt", required_argument, 0, O_STILT},
+    {"tilt", required_argument, 0, O_TILT},
     {"help", no_argument, 0, O_HELP},
     {0, 0, 0, 0}};
 
@@ -166,7 +172,7 @@ typedef struct {
     const char *arg;
 } given;
 
-/* --stream-tilt h=H,A=A,frac=F (any of them; frac 0.5 unless given) */
+/* --tilt (--stream-tilt) h=H,A=A,frac=F (any of them; frac 0.5 unless given) */
 static int parse_tilt(const char *opt, const char *a, mtsi_train_cfg *c)
 {
     char buf[256];
@@ -356,6 +362,7 @@ static int apply(mtsi_train_cfg *c, const given *g, long *threads)
     case O_VALN:
         return mtsi_parse_long_range(opt, a, 0, 1L << 20, &c->val_n);
     case O_STILT:
+    case O_TILT:
         return parse_tilt(opt, a, c);
     default:
         return MTSI_OK;

@@ -182,6 +182,15 @@ static int check_cfg(const mtsi_train_cfg *c)
     }
     if (c->stream)
         return check_stream(c);
+    if (c->tilt_a < 0)
+        return mtsi_error_set(MTSI_EINVAL, "--tilt A=%g needs --stream-mcmc: an ensemble is tilted "
+                                           "by reweighting, and e^{A/2 sum x^2} leaves too few "
+                                           "configurations (use h alone with --data)",
+                              c->tilt_a);
+    if (c->tilt_h > 0 && strcmp(c->standardize, "none"))
+        return mtsi_error_set(MTSI_EINVAL, "--tilt and --standardize %s exclude each other (a "
+                                           "field acts on the data's own units)",
+                              c->standardize);
     return MTSI_OK;
 }
 
@@ -196,6 +205,7 @@ static void trainer_free(trainer *t)
     free(t->sx);
     free(t->zero);
     free(t->schain);
+    mtsi_tilt_table_free(&t->tilt);
     mtsi_nn_net_free(t->net);
     mtsi_nn_net_free(t->vnet);
     mtsi_nn_opt_free(t->opt);
@@ -302,6 +312,37 @@ static long next_index(trainer *t)
     return t->order[t->cursor++];
 }
 
+/* --tilt on an ensemble: the training configurations reweighted by
+ * e^{h sum x} (mtsi_tilt.h), TILT_K fields over [-H, H]; drawn with
+ * replacement (the epoch order is the untilted samples'). */
+#define TILT_K 64
+static int tilt_tables(trainer *t)
+{
+    if (t->shape.channels != 1)
+        return mtsi_error_set(MTSI_EINVAL, "--tilt: a field acts on one-channel data; %s has %d "
+                                           "channels",
+                              t->src, t->shape.channels);
+    int rc = mtsi_tilt_table_init(&t->tilt, t->e.configs, t->n_train, t->V, t->c.tilt_h, TILT_K);
+    if (!rc && t->tilt.ess < 100)
+        rc = mtsi_error_set(MTSI_EINVAL, "--tilt h=%g: reweighted by e^{h sum x}, %s keeps an "
+                                         "effective %.0f of its %ld training configurations "
+                                         "(fewer than 100); lower h",
+                            t->c.tilt_h, t->src, t->tilt.ess, t->n_train);
+    return rc;
+}
+
+/* One configuration of a tilted law (into t->x1) and its field. */
+static const double *tilted_draw(trainer *t, double *h)
+{
+    int k;
+    const long n = t->n_train, V = t->V, j = mtsi_tilt_draw(&t->tilt, &t->rng, &k);
+    const double s = j < n ? 1.0 : -1.0, *x = t->e.configs + (j % n) * V;
+    for (long a = 0; a < V; a++)
+        t->x1[a] = s * x[a];
+    *h = mtsi_tilt_field(&t->tilt, k);
+    return t->x1;
+}
+
 /* Validation loss of the EMA weights on the fixed draw. */
 static int validate(trainer *t, double *loss)
 {
@@ -351,6 +392,8 @@ static int train_step(trainer *t, double *loss)
             mtsi_train_chain_tilt(&t->c, t->chain0 + t->schain[i - lo], &h, &A);
         } else if (t->stream)
             x1 = t->zero;
+        else if (t->tilt.cdf && mtsi_rng_uniform(&t->rng) < t->c.tilt_frac)
+            x1 = tilted_draw(t, &h);
         else
             x1 = t->e.configs + next_index(t) * V;
         draw_sample(t, &t->rng, x1, t->c.augment, h, A, t->xin + i * V, t->al + i * P,
@@ -796,6 +839,8 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
     t->w = (int)t->shape.n[t->dim - 1];
     if (t->c.augment && !mtsi_augment_available(&t->shape))
         t->c.augment = 0; /* the data have no symmetry to augment with */
+    if (!t->c.stream && t->c.tilt_h > 0 && (rc = tilt_tables(t)))
+        return rc;
     if (!strcmp(t->c.standardize, "channel") && (rc = standardize(t)))
         return rc;
     if ((rc = mtsi_train_arch(&t->shape, c->arch, &t->arch)))

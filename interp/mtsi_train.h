@@ -172,11 +172,16 @@ typedef struct {
     long stream_thin;          /* updates of a chain per configuration (default 2) */
     long stream_therm;         /* thermalisation updates per chain (default 200) */
     long val_n;                /* streamed validation configurations (default 256) */
-    /* --stream-tilt: a fraction tilt_frac of the chains run on tilted laws
-     * (field in [-tilt_h, tilt_h], quadratic term in [tilt_a, 0], spread
-     * evenly); their samples train the prior's drift where the posterior
-     * drift evaluates it (SPEC 2: input (alpha_r, x_r), target solved from
-     * b_r = k1 x + k2 h + q b). 0, 0: no tilt. */
+    /* --tilt: a fraction tilt_frac of the samples come from tilted laws
+     * (field in [-tilt_h, tilt_h], quadratic term in [tilt_a, 0]) and train
+     * the prior's drift where the posterior drift evaluates it (SPEC 2:
+     * input (alpha_r, x_r), target solved from b_r = k1 x + k2 h + q b).
+     * With a stream (--stream-tilt) a fraction of the chains run on the
+     * laws, spread evenly; with --data (tilt_a must be 0) each sample is
+     * tilted with probability tilt_frac, its field one of 64 evenly spaced
+     * in [-tilt_h, tilt_h] and its configuration drawn from the training
+     * configurations and their negatives weighted by e^{h sum x}. 0, 0: no
+     * tilt. */
     double tilt_h, tilt_a, tilt_frac;
     long stop_after;           /* > 0: checkpoint after this step and return
                                   MTSI_EINTR, as if interrupted (tests) */

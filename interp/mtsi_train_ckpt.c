@@ -87,6 +87,10 @@ static int write_train_group(trainer *t, hid_t f, int complete)
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "loss_count", t->loss_count);
     rc = rc ? rc : mtsi_h5_attr_set_double(g, "rng_spare", t->rng.spare);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "rng_has_spare", t->rng.has_spare);
+    if (!c->stream && c->tilt_h > 0 && !rc) { /* --tilt on an ensemble; absent without */
+        rc = mtsi_h5_attr_set_double(g, "data_tilt_h", c->tilt_h);
+        rc = rc ? rc : mtsi_h5_attr_set_double(g, "data_tilt_frac", c->tilt_frac);
+    }
     if (c->stream && !rc) { /* absent when training on an ensemble */
         rc = mtsi_h5_attr_set_string(g, "source", STREAM_SOURCE);
         rc = rc ? rc : mtsi_h5_attr_set_string(g, "stream_sampler", "cluster");
@@ -309,6 +313,16 @@ int mtsi_train_read_cfg(const char *path, mtsi_train_cfg *c)
     snprintf(c->standardize, sizeof c->standardize, "none");
     if (!rc && mtsi_h5_has_attr(g, "standardize"))
         rc = mtsi_h5_attr_get_string(g, "standardize", c->standardize, sizeof c->standardize, what);
+    c->tilt_h = c->tilt_a = c->tilt_frac = 0;
+    /* --tilt on an ensemble: both attributes or neither */
+    if (!rc && (mtsi_h5_has_attr(g, "data_tilt_h") || mtsi_h5_has_attr(g, "data_tilt_frac"))) {
+        rc = mtsi_h5_attr_get_finite(g, "data_tilt_h", &c->tilt_h, what);
+        rc = rc ? rc : mtsi_h5_attr_get_finite(g, "data_tilt_frac", &c->tilt_frac, what);
+        if (!rc && !(c->tilt_h > 0 && c->tilt_h <= 10 && c->tilt_frac > 0 && c->tilt_frac <= 1))
+            rc = mtsi_error_set(MTSI_EINVAL, "%s: data tilt h %g, fraction %g out of range "
+                                             "(corrupt file?)",
+                                what, c->tilt_h, c->tilt_frac);
+    }
     if (!rc && mtsi_h5_has_attr(g, "source"))
         rc = read_stream_cfg(g, c, what);
     c->seed = (uint64_t)seed;
@@ -397,11 +411,10 @@ int mtsi_train_compare_settings(const mtsi_train_cfg *s, const mtsi_train_cfg *c
              c->stream_therm, s->stream_therm, tail);
         DIFF(s->val_n != c->val_n, "%s: --val-n %ld differs from the checkpoint's %ld; %s", what,
              c->val_n, s->val_n, tail);
-        DIFF(s->tilt_h != c->tilt_h || s->tilt_a != c->tilt_a || s->tilt_frac != c->tilt_frac,
-             "%s: --stream-tilt h=%g,A=%g,frac=%g differs from the checkpoint's h=%g,A=%g,frac=%g; "
-             "%s",
-             what, c->tilt_h, c->tilt_a, c->tilt_frac, s->tilt_h, s->tilt_a, s->tilt_frac, tail);
     }
+    DIFF(s->tilt_h != c->tilt_h || s->tilt_a != c->tilt_a || s->tilt_frac != c->tilt_frac,
+         "%s: --tilt h=%g,A=%g,frac=%g differs from the checkpoint's h=%g,A=%g,frac=%g; %s", what,
+         c->tilt_h, c->tilt_a, c->tilt_frac, s->tilt_h, s->tilt_a, s->tilt_frac, tail);
     DIFF(s->batch != c->batch, "%s: --batch %ld differs from the checkpoint's %ld; %s", what,
          c->batch, s->batch, tail);
     DIFF(s->seed != c->seed, "%s: --seed %" PRIu64 " differs from the checkpoint's %" PRIu64 "; %s",

@@ -9,6 +9,7 @@
 #include "mtsi_nn.h" /* before mtsi_model.h, which names struct mtsi_nn_net */
 #include "mtsi_model.h"
 #include "mtsi_stream.h"
+#include "mtsi_tilt.h"
 #include "mtsi_train.h"
 
 #define TRAIN_FORMAT "mtsi-train/1"
@@ -55,6 +56,7 @@ typedef struct {
     long *schain;               /* blocal: the (local) chain of each (its tilt:
                                    mtsi_train_chain_tilt of chain0 + schain) */
     double *zero;               /* V zeros: x1 of the samples other ranks hold */
+    mtsi_tilt_table tilt;       /* --tilt on an ensemble (cdf NULL: none) */
 } trainer;
 
 

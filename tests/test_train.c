@@ -11,6 +11,7 @@
 #include "mtsi_model.h"
 #include "mtsi_rng.h"
 #include "mtsi_train.h"
+#include "mtsi_tilt.h"
 #include "train_digest.h"
 
 #include <check.h>
@@ -638,6 +639,65 @@ START_TEST(resume_cosine)
 }
 END_TEST
 
+/* --tilt with --data: the ensemble reweighted by e^{h sum x}, closed under
+ * x -> -x. Each field's law must be the exact weights (to rounding, also
+ * when e^{h M} alone would overflow a double), the fields the midpoints of
+ * [-H, H], the draws must follow the laws (every cell of fields x pairs
+ * within 4 standard errors of its expected count, seed fixed) and the
+ * effective size must be the formula's. */
+START_TEST(tilt_law)
+{
+    /* M = 1, 5, 0 and 8000 (e^{0.3 * 8000} overflows) */
+    const double x[8] = {0.5, 0.5, 2.0, 3.0, 1.5, -1.5, 4000.0, 4000.0};
+    const long n = 4, m = 8;
+    const int K = 4;
+    const double H = 0.3, M[4] = {1, 5, 0, 8000};
+    mtsi_tilt_table t;
+    ck_assert_int_eq(mtsi_tilt_table_init(&t, x, 0, 2, H, K), MTSI_EINVAL);
+    ck_assert_int_eq(mtsi_tilt_table_init(&t, x, n, 2, 0, K), MTSI_EINVAL);
+    ck_assert_int_eq(mtsi_tilt_table_init(&t, x, n, 2, H, K), MTSI_OK);
+    double p[4][8], ess = 1e300;
+    for (int k = 0; k < K; k++) {
+        const double h = mtsi_tilt_field(&t, k);
+        ck_assert_double_eq_tol(h, H * (2.0 * (k + 0.5) / K - 1.0), 1e-15);
+        long double e[8], z = 0, z2 = 0, top = -1e300;
+        for (long j = 0; j < m; j++)
+            top = fmaxl(top, (long double)h * (j < n ? M[j] : -M[j - n]));
+        for (long j = 0; j < m; j++) {
+            e[j] = expl((long double)h * (j < n ? M[j] : -M[j - n]) - top);
+            z += e[j];
+            z2 += e[j] * e[j];
+        }
+        ess = fmin(ess, (double)(z * z / z2) / 2);
+        for (long j = 0; j < m; j++) {
+            p[k][j] = (double)(e[j] / z);
+            const double got = t.cdf[k * m + j] - (j ? t.cdf[k * m + j - 1] : 0);
+            ck_assert_msg(fabs(got - p[k][j]) < 1e-12, "field %d pair %ld: %.17g, exact %.17g", k,
+                          j, got, p[k][j]);
+        }
+    }
+    ck_assert_double_eq_tol(t.ess, ess, 1e-12 * ess);
+    const long N = 200000;
+    long cnt[4][8] = {{0}};
+    mtsi_rng r;
+    mtsi_rng_seed(&r, 11, 0);
+    for (long i = 0; i < N; i++) {
+        int k;
+        const long j = mtsi_tilt_draw(&t, &r, &k);
+        ck_assert(k >= 0 && k < K && j >= 0 && j < m);
+        cnt[k][j]++;
+    }
+    for (int k = 0; k < K; k++)
+        for (long j = 0; j < m; j++) {
+            const double q = p[k][j] / K, mean = N * q, sd = sqrt(N * q * (1 - q));
+            ck_assert_msg(fabs(cnt[k][j] - mean) <= 4 * sd + 1e-9,
+                          "field %d pair %ld: %ld draws, expected %.1f +- %.1f", k, j, cnt[k][j],
+                          mean, sd);
+        }
+    mtsi_tilt_table_free(&t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("train");
@@ -652,6 +712,7 @@ static Suite *suite(void)
     tcase_add_test(t, validation_loss_falls);
     tcase_add_test(t, resume_bitwise);
     tcase_add_test(t, resume_cosine);
+    tcase_add_test(t, tilt_law);
     suite_add_tcase(s, t);
     return s;
 }

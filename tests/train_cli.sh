@@ -122,6 +122,32 @@ rm -f gz.h5
 "$MTSI" train --data d.h5 --out none.h5 --steps 2 --base none $NET && "$MTSI" model none.h5 |
     grep -q "^architecture: .*odd=1$" && ok || bad "--base none still has a base"
 rm -f none.h5
+# --tilt with --data: recorded, cut + resume is the uninterrupted run, it
+# changes the training, and bad tilts are refused without a file
+TD="--data d.h5 --tilt h=0.05 --log-every 5 --seed 3 $NET"
+"$MTSI" train $TD --out td.h5 --steps 20 && "$MTSI" train $TD --out tc.h5 --steps 10 &&
+    "$MTSI" train --resume --out tc.h5 --steps 20 --quiet || bad "tilted ensemble runs"
+"$STATE" td.h5 >td.st && "$STATE" tc.h5 >tc.st && cmp -s td.st tc.st && ok ||
+    bad "tilted ensemble: 10 + resumed 10 steps differ from 20"
+"$MTSI" train --data d.h5 --out tu.h5 --steps 20 --log-every 5 --seed 3 $NET &&
+    "$STATE" tu.h5 >tu.st && ! cmp -s tu.st td.st && ok || bad "--tilt changes nothing"
+"$MTSI" model td.h5 >tdinfo 2>&1
+grep -q "^tilt: a fraction 0.5 of the samples from the ensemble reweighted by e^{h sum x}, fields in \[-0.05, 0.05\]$" \
+    tdinfo && ok || bad "tilt provenance: $(cat tdinfo)"
+expect_refusal "--tilt A= with --data" "$MTSI" train --data d.h5 --out never.h5 --tilt h=0.1,A=-1 $NET
+grep -q -- "--tilt A=-1 needs --stream-mcmc" err && ok || bad "message: $(cat err)"
+expect_refusal "--tilt too strong for the ensemble" "$MTSI" train --data d.h5 --out never.h5 \
+    --tilt h=5 $NET
+grep -q -- "--tilt h=5: reweighted by e^{h sum x}, 'd.h5' keeps an effective" err && ok ||
+    bad "message: $(cat err)"
+expect_refusal "--tilt with --standardize" "$MTSI" train --data d.h5 --out never.h5 --tilt h=0.1 \
+    --standardize channel $NET
+cp td.h5 td.orig
+expect_refusal "resume with another --tilt" "$MTSI" train --resume --out td.h5 --steps 30 --tilt h=0.3
+grep -q -- "--tilt h=0.3,A=0,frac=0.5 differs from the checkpoint's h=0.05,A=0,frac=0.5" err && ok ||
+    bad "message: $(cat err)"
+cmp -s td.h5 td.orig && ok || bad "a refused resume modified the tilted model"
+rm -f td.h5 td.orig tc.h5 tu.h5
 cmp -s m.h5 m.orig && ok || bad "a refused resume modified the model"
 # extending a finished run to 40 steps works
 "$MTSI" train --resume --out m.h5 --steps 40 --quiet && "$STATE" m.h5 | grep -q "^train_step 40$" &&

@@ -136,7 +136,7 @@ expect_refusal "--stream-tilt without --stream-mcmc" "$MTSI" train --data ref.h5
 cp tref/t.h5 tkeep.h5 && cp tkeep.h5 tkeep.orig
 expect_refusal "resume with another tilt" "$MTSI" train --resume --out tkeep.h5 --steps 30 \
     --stream-tilt h=0.3,A=-1
-grep -q -- "--stream-tilt h=0.3,A=-1,frac=0.5 differs" err && ok || bad "message: $(cat err)"
+grep -q -- "--tilt h=0.3,A=-1,frac=0.5 differs" err && ok || bad "message: $(cat err)"
 cmp -s tkeep.h5 tkeep.orig && ok || bad "a refused resume modified the tilted model"
 
 finish
