@@ -84,6 +84,10 @@ grep -q "12x12" "$T/err" && grep -q "20 zero-boundary" "$T/err" ||
 expect_refusal "mask of another shape" "$MTSI" sample --model pg.h5 --from p.h5 \
     --path inpaint --mask m4.h5 --n 2 --out "$T/never.h5"
 expect_refusal "tilt on a path" "$MTSI" sample --model pg.h5 --field 0.1 --n 2 --out "$T/never.h5"
+expect_refusal "train --tilt on two channels" "$MTSI" train --data p.h5 --out "$T/never.h5" \
+    --tilt h=0.01 --steps 2 --quiet
+grep -q -- "--tilt: a field acts on one-channel data; 'p.h5' has 2 channels" "$T/err" && ok ||
+    bad "two-channel tilt message: $(cat "$T/err")"
 expect_refusal "quadrants on a 1-D grid" "$MTSI" sample --model pg.h5 --path sequential \
     --order quadrants --n 2 --out "$T/never.h5"
 expect_refusal "noise without inpaint" "$MTSI" sample --model pg.h5 --noise 0.1 --n 2 \
