@@ -192,16 +192,8 @@ static int parse_tilt(const char *opt, const char *a, mtsi_train_cfg *c)
         if (mtsi_parse_finite(opt, v, dst))
             return MTSI_EINVAL;
     }
-    if (!(h >= 0 && h <= 10))
-        return mtsi_error_set(MTSI_EINVAL, "%s: h must be in [0, 10] (fields in [-h, h]), got %g",
-                              opt, h);
-    if (!(A <= 0 && A >= -100))
-        return mtsi_error_set(MTSI_EINVAL, "%s: A must be in [-100, 0] (terms in [A, 0]), got %g",
-                              opt, A);
-    if (!(f > 0 && f <= 1))
-        return mtsi_error_set(MTSI_EINVAL, "%s: frac must be in (0, 1], got %g", opt, f);
-    if (h == 0 && A == 0)
-        return mtsi_error_set(MTSI_EINVAL, "%s: give h > 0 or A < 0", opt);
+    if (mtsi_train_tilt_check(opt, h, A, f))
+        return MTSI_EINVAL;
     c->tilt_h = h;
     c->tilt_a = A;
     c->tilt_frac = f;

@@ -137,6 +137,21 @@ static int check_stream(const mtsi_train_cfg *c)
     return MTSI_OK;
 }
 
+int mtsi_train_tilt_check(const char *what, double h, double A, double frac)
+{
+    if (!(h >= 0 && h <= 10))
+        return mtsi_error_set(MTSI_EINVAL, "%s: h must be in [0, 10] (fields in [-h, h]), got %g",
+                              what, h);
+    if (!(A <= 0 && A >= -100))
+        return mtsi_error_set(MTSI_EINVAL, "%s: A must be in [-100, 0] (terms in [A, 0]), got %g",
+                              what, A);
+    if (!(frac > 0 && frac <= 1))
+        return mtsi_error_set(MTSI_EINVAL, "%s: frac must be in (0, 1], got %g", what, frac);
+    if (h == 0 && A == 0)
+        return mtsi_error_set(MTSI_EINVAL, "%s: give h > 0 or A < 0", what);
+    return MTSI_OK;
+}
+
 static int check_cfg(const mtsi_train_cfg *c)
 {
     if (c->steps < 1)
@@ -180,6 +195,9 @@ static int check_cfg(const mtsi_train_cfg *c)
         snprintf(m, sizeof m, "%s", mtsi_error_msg());
         return mtsi_error_set(MTSI_EINVAL, "%s", m);
     }
+    if ((c->tilt_h != 0 || c->tilt_a != 0) &&
+        mtsi_train_tilt_check("--tilt", c->tilt_h, c->tilt_a, c->tilt_frac))
+        return MTSI_EINVAL;
     if (c->stream)
         return check_stream(c);
     if (c->tilt_a < 0)

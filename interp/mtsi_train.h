@@ -224,6 +224,11 @@ struct mtsi_stream *mtsi_train_stream_new(const mtsi_train_cfg *c, long first, l
  * (k >= stream_chains), get 0, 0. */
 void mtsi_train_chain_tilt(const mtsi_train_cfg *c, long k, double *h, double *A);
 
+/* The ranges of a tilt (--tilt, --stream-tilt, a checkpoint's): h in
+ * [0, 10], A in [-100, 0], frac in (0, 1], h > 0 or A < 0. MTSI_EINVAL
+ * with a message that starts with `what`. */
+int mtsi_train_tilt_check(const char *what, double h, double A, double frac);
+
 /* Reads the settings of a training checkpoint into c (out and
  * command_line untouched). MTSI_EINVAL when the file is not one. */
 int mtsi_train_read_cfg(const char *path, mtsi_train_cfg *c);

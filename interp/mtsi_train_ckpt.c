@@ -37,6 +37,22 @@ static int write_ds(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int r
     return rc;
 }
 
+/* A tilt's attributes PREFIX_h, PREFIX_a (with_a: the stream's, which
+ * may have a quadratic term) and PREFIX_frac: absent without a tilt. */
+static int write_tilt(hid_t g, const mtsi_train_cfg *c, const char *prefix, int with_a)
+{
+    if (c->tilt_h == 0 && c->tilt_a == 0)
+        return MTSI_OK;
+    char n[64];
+    snprintf(n, sizeof n, "%s_h", prefix);
+    int rc = mtsi_h5_attr_set_double(g, n, c->tilt_h);
+    snprintf(n, sizeof n, "%s_a", prefix);
+    if (!rc && with_a)
+        rc = mtsi_h5_attr_set_double(g, n, c->tilt_a);
+    snprintf(n, sizeof n, "%s_frac", prefix);
+    return rc ? rc : mtsi_h5_attr_set_double(g, n, c->tilt_frac);
+}
+
 static int write_train_group(trainer *t, hid_t f, int complete)
 {
     hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
@@ -87,10 +103,8 @@ static int write_train_group(trainer *t, hid_t f, int complete)
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "loss_count", t->loss_count);
     rc = rc ? rc : mtsi_h5_attr_set_double(g, "rng_spare", t->rng.spare);
     rc = rc ? rc : mtsi_h5_attr_set_long(g, "rng_has_spare", t->rng.has_spare);
-    if (!c->stream && c->tilt_h > 0 && !rc) { /* --tilt on an ensemble; absent without */
-        rc = mtsi_h5_attr_set_double(g, "data_tilt_h", c->tilt_h);
-        rc = rc ? rc : mtsi_h5_attr_set_double(g, "data_tilt_frac", c->tilt_frac);
-    }
+    if (!c->stream && !rc)
+        rc = write_tilt(g, c, "data_tilt", 0);
     if (c->stream && !rc) { /* absent when training on an ensemble */
         rc = mtsi_h5_attr_set_string(g, "source", STREAM_SOURCE);
         rc = rc ? rc : mtsi_h5_attr_set_string(g, "stream_sampler", "cluster");
@@ -101,11 +115,7 @@ static int write_train_group(trainer *t, hid_t f, int complete)
         rc = rc ? rc : mtsi_h5_attr_set_long(g, "stream_thin", c->stream_thin);
         rc = rc ? rc : mtsi_h5_attr_set_long(g, "stream_therm", c->stream_therm);
         rc = rc ? rc : mtsi_h5_attr_set_long(g, "val_n", c->val_n);
-        if (c->tilt_h > 0 || c->tilt_a < 0) { /* absent without a tilt */
-            rc = rc ? rc : mtsi_h5_attr_set_double(g, "stream_tilt_h", c->tilt_h);
-            rc = rc ? rc : mtsi_h5_attr_set_double(g, "stream_tilt_a", c->tilt_a);
-            rc = rc ? rc : mtsi_h5_attr_set_double(g, "stream_tilt_frac", c->tilt_frac);
-        }
+        rc = rc ? rc : write_tilt(g, c, "stream_tilt", 1);
         rc = rc ? rc : mtsi_h5_group(g, "chains");
         if (!rc) {
             hid_t gc = H5Gopen2(g, "chains", H5P_DEFAULT);
@@ -223,6 +233,31 @@ static hid_t open_ckpt(const char *path, hid_t *g, mtsi_model_info *info, char *
     return f;
 }
 
+/* The tilt written by write_tilt: none when every attribute is absent;
+ * any present, all must be (a tilt half deleted is a corrupt file, not an
+ * untilted one), in the ranges of mtsi_train_tilt_check. */
+static int read_tilt(hid_t g, mtsi_train_cfg *c, const char *prefix, int with_a, const char *what)
+{
+    char nh[64], na[64], nf[64];
+    snprintf(nh, sizeof nh, "%s_h", prefix);
+    snprintf(na, sizeof na, "%s_a", prefix);
+    snprintf(nf, sizeof nf, "%s_frac", prefix);
+    c->tilt_h = c->tilt_a = c->tilt_frac = 0;
+    if (!mtsi_h5_has_attr(g, nh) && !mtsi_h5_has_attr(g, nf) &&
+        !(with_a && mtsi_h5_has_attr(g, na)))
+        return MTSI_OK;
+    int rc = mtsi_h5_attr_get_finite(g, nh, &c->tilt_h, what);
+    if (!rc && with_a)
+        rc = mtsi_h5_attr_get_finite(g, na, &c->tilt_a, what);
+    rc = rc ? rc : mtsi_h5_attr_get_finite(g, nf, &c->tilt_frac, what);
+    if (!rc && mtsi_train_tilt_check(prefix, c->tilt_h, c->tilt_a, c->tilt_frac)) {
+        char m[512];
+        snprintf(m, sizeof m, "%s", mtsi_error_msg());
+        rc = mtsi_error_set(MTSI_EINVAL, "%s: %s (corrupt file?)", what, m);
+    }
+    return rc;
+}
+
 /* The settings of a stream (attribute source present). */
 static int read_stream_cfg(hid_t g, mtsi_train_cfg *c, const char *what)
 {
@@ -244,19 +279,7 @@ static int read_stream_cfg(hid_t g, mtsi_train_cfg *c, const char *what)
     rc = rc ? rc : mtsi_h5_attr_get_long_range(g, "stream_therm", 0, 1L << 40, &c->stream_therm,
                                                what);
     rc = rc ? rc : mtsi_h5_attr_get_long_range(g, "val_n", 0, 1L << 20, &c->val_n, what);
-    c->tilt_h = c->tilt_a = c->tilt_frac = 0;
-    /* any one of the three present: all three must be (a tilt half deleted
-     * is a corrupt file, not an untilted one) */
-    if (!rc && (H5Aexists(g, "stream_tilt_h") > 0 || H5Aexists(g, "stream_tilt_a") > 0 ||
-                H5Aexists(g, "stream_tilt_frac") > 0)) {
-        rc = mtsi_h5_attr_get_finite(g, "stream_tilt_h", &c->tilt_h, what);
-        rc = rc ? rc : mtsi_h5_attr_get_finite(g, "stream_tilt_a", &c->tilt_a, what);
-        rc = rc ? rc : mtsi_h5_attr_get_finite(g, "stream_tilt_frac", &c->tilt_frac, what);
-        if (!rc && !(c->tilt_h >= 0 && c->tilt_a <= 0 && c->tilt_frac > 0 && c->tilt_frac <= 1))
-            rc = mtsi_error_set(MTSI_EINVAL, "%s: stream tilt h %g, A %g, fraction %g out of range "
-                                             "(corrupt file?)",
-                                what, c->tilt_h, c->tilt_a, c->tilt_frac);
-    }
+    rc = rc ? rc : read_tilt(g, c, "stream_tilt", 1, what);
     if (!rc) {
         c->stream = 1;
         c->data[0] = '\0';
@@ -313,16 +336,7 @@ int mtsi_train_read_cfg(const char *path, mtsi_train_cfg *c)
     snprintf(c->standardize, sizeof c->standardize, "none");
     if (!rc && mtsi_h5_has_attr(g, "standardize"))
         rc = mtsi_h5_attr_get_string(g, "standardize", c->standardize, sizeof c->standardize, what);
-    c->tilt_h = c->tilt_a = c->tilt_frac = 0;
-    /* --tilt on an ensemble: both attributes or neither */
-    if (!rc && (mtsi_h5_has_attr(g, "data_tilt_h") || mtsi_h5_has_attr(g, "data_tilt_frac"))) {
-        rc = mtsi_h5_attr_get_finite(g, "data_tilt_h", &c->tilt_h, what);
-        rc = rc ? rc : mtsi_h5_attr_get_finite(g, "data_tilt_frac", &c->tilt_frac, what);
-        if (!rc && !(c->tilt_h > 0 && c->tilt_h <= 10 && c->tilt_frac > 0 && c->tilt_frac <= 1))
-            rc = mtsi_error_set(MTSI_EINVAL, "%s: data tilt h %g, fraction %g out of range "
-                                             "(corrupt file?)",
-                                what, c->tilt_h, c->tilt_frac);
-    }
+    rc = rc ? rc : read_tilt(g, c, "data_tilt", 0, what);
     if (!rc && mtsi_h5_has_attr(g, "source"))
         rc = read_stream_cfg(g, c, what);
     c->seed = (uint64_t)seed;

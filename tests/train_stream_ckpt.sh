@@ -2,7 +2,7 @@
 # mtsi train --stream-mcmc --resume refuses a corrupt checkpoint with one
 # line and exit status 2: tests/fuzz_gen mutates every attribute of the
 # stream (source, stream_*, the tilt's stream_tilt_*, val_n), zero_weight,
-# alpha_weight
+# alpha_weight, the data_tilt_* of an ensemble run with --tilt
 # and every dataset of /train/chains (fields, rng, state_d, state_l:
 # retyped, grown, rank dropped, huge, NaN, emptied, removed) and its
 # checksum; each mutant fuzz_gen marks "must" is resumed and must be
@@ -43,4 +43,26 @@ n=$(grep -cE "must .*(train/chains|@stream_|@source |@val_n |@(zero|alpha)_weigh
 echo "$n corrupt checkpoints"
 [ "$n" -ge 80 ] && ok || bad "only $n corruptions generated"
 [ -s fz/fails ] && bad "$(cat fz/fails)" || ok
+
+# an ensemble run with --tilt: its data_tilt_* attributes, mutated the same way
+"$MTSI" mcmc --m2 -4 --lambda 4.7 --L 8 --sampler cluster --chains 2 --n 200 --therm 50 \
+    --thin 2 --seed 5 --out d.h5 >/dev/null || bad "mcmc for the tilted ensemble"
+"$MTSI" train --data d.h5 --tilt h=0.02 --out e.h5 --steps 10 --log-every 5 --seed 9 $NET ||
+    bad "tilted ensemble run"
+cp e.h5 ebase.h5
+"$MTSI" train --resume --out ebase.h5 --steps 12 --quiet && ok || bad "resuming the intact tilted file"
+mkdir fe
+"$GEN" e.h5 fe m data_tilt_h:d data_tilt_frac:d >fe/list || bad "fuzz_gen (data tilt)"
+grep "@data_tilt_" fe/list | while read -r f expect desc; do
+    [ "$expect" = must ] || continue
+    "$MTSI" train --resume --out "$f" --steps 12 --quiet >fe/out 2>fe/err
+    rc=$?
+    if [ $rc -ne 2 ] || [ "$(wc -l <fe/err)" -ne 1 ] || [ -s fe/out ]; then
+        echo "FAIL: corrupt checkpoint ($desc) not refused: exit $rc, $(cat fe/err)"
+    fi
+done >fe/fails
+n=$(grep -c "must .*@data_tilt_" fe/list)
+echo "$n corrupt tilted-ensemble checkpoints"
+[ "$n" -ge 8 ] && ok || bad "only $n data-tilt corruptions generated"
+[ -s fe/fails ] && bad "$(cat fe/fails)" || ok
 finish
