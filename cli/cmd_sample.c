@@ -58,11 +58,13 @@ static const char usage_text[] =
     "                          y = x + SIGMA n (sample i from stream i of the seed),\n"
     "                          written to /observed\n"
     "Integrator:\n"
-    "  --integrator I          euler | heun (default) | rk4 (ODE)\n"
+    "  --integrator I          euler | heun | rk4 (ODE); default: neural drifts of\n"
+    "                          phi^4 lattices --sde 1:rise, other models heun\n"
     "  --sde EPS[:SCHED]       Euler-Maruyama SDE with noise level EPS: const\n"
     "                          (default), linear (EPS (1 - t), none at t = 1) or\n"
     "                          rise (EPS t, none at t = 0)\n"
-    "  --steps K               steps per path segment (default 50)\n"
+    "  --steps K               steps per path segment (default: phi^4 neural\n"
+    "                          drifts 60, other models 50)\n"
     "Posterior (the same drift samples p_r ~ exp(-E + r), no retraining):\n"
     "  --field h               r includes h sum_a phi_a (same sign as mtsi mcmc --field)\n"
     "  --quad A                r includes A/2 sum_a phi_a^2 (as mtsi mcmc --quad);\n"
@@ -73,7 +75,7 @@ static const char usage_text[] =
     "                          analytic models, 0.05 for networks (keeps x_r in range)\n"
     "  --start-pilot P         a path that starts at t > 0 begins at alpha x0 +\n"
     "                          (1 - alpha) m, m the sampled law's mean estimated by P\n"
-    "                          pilot passes of one batch (default 0: m = 0)\n"
+    "                          pilot passes of one batch (default 2; 0: m = 0)\n"
     "Run:\n"
     "  --n N                   samples (required)\n"
     "  --batch B               samples integrated together (default 64)\n"
@@ -216,7 +218,7 @@ int mtsi_cmd_sample(int argc, char **argv)
     double fh = 0, fA = 0, tmin = -1, sigma = 0;
     int noise_keep = 0, noise_add = 0, have_noise = 0;
     const char *fieldfile = NULL;
-    int force = 0, ch, idx;
+    int force = 0, ch, idx, steps_given = 0, int_given = 0;
     mtsi_integrate_opts io;
     mtsi_integrate_defaults(&io);
     char optname[64];
@@ -231,8 +233,14 @@ int mtsi_cmd_sample(int argc, char **argv)
         case O_MODEL: model = optarg; break;
         case O_OUT: out = optarg; break;
         case O_N: rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 40, &n); break;
-        case O_STEPS: rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 30, &io.steps); break;
-        case O_INT: rc = mtsi_integrator_parse(optarg, &io.kind); break;
+        case O_STEPS:
+            rc = mtsi_parse_long_range(optname, optarg, 1, 1L << 30, &io.steps);
+            steps_given = 1;
+            break;
+        case O_INT:
+            rc = mtsi_integrator_parse(optarg, &io.kind);
+            int_given = 1;
+            break;
         case O_SDE: sde = optarg; break;
         case O_PATH: pathname = optarg; break;
         case O_ORDER: order = optarg; break;
@@ -332,6 +340,17 @@ int mtsi_cmd_sample(int argc, char **argv)
         mtsi_shape_lattice(&info.shape, 1, 1); /* only to keep P defined on the way out */
     const long P = mtsi_shape_points(&info.shape);
     const int lattice = mtsi_shape_is_lattice(&info.shape, NULL, NULL);
+    if (!rc) { /* the model's integrator for what the options leave open */
+        mtsi_integrate_opts d = io;
+        mtsi_generate_default_integrator(&d, &info.shape, info.model_type);
+        if (!int_given && !sde) {
+            io.kind = d.kind;
+            io.eps = d.eps;
+            io.schedule = d.schedule;
+        }
+        if (!steps_given)
+            io.steps = d.steps;
+    }
     if (!rc && !lattice && (fh != 0 || fA != 0 || fieldfile))
         rc = mtsi_error_set(MTSI_EINVAL, "--field, --quad and --field-file tilt phi4 laws; the model "
                                          "'%s' is for %s data",
@@ -518,6 +537,11 @@ int mtsi_cmd_sample(int argc, char **argv)
             rc |= mtsi_h5_attr_set_string(f, "integrator", inames[io.kind]);
             rc |= mtsi_h5_attr_set_long(f, "steps", io.steps);
             rc |= mtsi_h5_attr_set_double(f, "sde_eps", io.kind == MTSI_INTEGRATOR_EM ? io.eps : 0);
+            if (io.kind == MTSI_INTEGRATOR_EM)
+                rc |= mtsi_h5_attr_set_string(f, "sde_schedule",
+                                              io.schedule == MTSI_EPS_RISE     ? "rise"
+                                              : io.schedule == MTSI_EPS_LINEAR ? "linear"
+                                                                               : "const");
             rc |= mtsi_h5_attr_set_long(f, "n_chains", 1);
             rc |= mtsi_h5_attr_set_double(f, "t_min", io.t0);
             if (io.t0 > 0) {

@@ -61,8 +61,10 @@ static const char usage_text[] =
     "                   model's training law) with the posterior drift into\n"
     "                   NAME_generated.h5, compared with MCMC in the summary\n"
     "  --gen-n N        generated samples per point (default: --n)\n"
-    "  --gen-steps K    integrator steps (default 50)\n"
-    "  --gen-integrator I  euler | heun (default) | rk4\n"
+    "  --gen-steps K    integrator steps (default: the model's, as mtsi sample)\n"
+    "  --gen-integrator I  euler | heun | rk4 (default: the model's, as mtsi\n"
+    "                   sample: for a phi^4 network the SDE with eps rising\n"
+    "                   from 0 to 1 (--sde 1:rise), 60 steps; heun, 50, otherwise)\n"
     "  --gen-batch B    samples integrated together (default 64)\n"
     "  --gen-refine K   then K exact HMC updates per sample on the point's law, as\n"
     "                   mtsi refine --updates K (default 0: none)\n"
@@ -309,12 +311,8 @@ static int parse_options(int argc, char **argv, sweep_opts *so)
         so->gen_n = so->n_cfg;
     if (!so->model && (so->gen_int || so->gen_steps > 0 || so->gen_batch > 0 || so->gen_refine > 0))
         return usage_fail("--gen-* options go with --generate MODEL.h5");
-    if (so->gen_steps <= 0)
-        so->gen_steps = 50;
     if (so->gen_batch <= 0)
         so->gen_batch = 64;
-    if (!so->gen_int)
-        so->gen_int = "heun";
     return 0;
 }
 

@@ -60,6 +60,7 @@ void mtsi_train_defaults(mtsi_train_cfg *c)
     c->stream_thin = 2;
     c->stream_therm = 200;
     c->val_n = 256;
+    c->tilt_auto = 1; /* phi^4 ensembles: study section 7 */
 }
 
 int mtsi_train_arch(const mtsi_shape *s, const char *spec, mtsi_nn_arch *a)
@@ -347,6 +348,52 @@ static int tilt_tables(trainer *t)
                                          "(fewer than 100); lower h",
                             t->c.tilt_h, t->src, t->tilt.ess, t->n_train);
     return rc;
+}
+
+double mtsi_train_tilt_auto_h(const double *configs, long n, long V)
+{
+    double ms = 0;
+    for (long i = 0; i < n; i++) {
+        double m = 0;
+        for (long a = 0; a < V; a++)
+            m += configs[i * V + a];
+        m /= V;
+        ms += m * m;
+    }
+    if (n < 1 || !(ms > 0) || !isfinite(ms))
+        return 0;
+    const double h = MTSI_TRAIN_TILT_AUTO_C / (V * sqrt(ms / n));
+    return h < 10 ? h : 10;
+}
+
+/* The default tilt (tilt_auto): phi^4 ensembles only; the rule's field,
+ * halved until 100 effective configurations remain (at most 8 times;
+ * none left: no tilt). Leaves t->c.tilt_auto = 0 and the tables built. */
+static int auto_tilt(trainer *t)
+{
+    mtsi_train_cfg *c = &t->c;
+    c->tilt_auto = 0;
+    if (c->tilt_h > 0 || c->tilt_a < 0)
+        return MTSI_OK; /* an explicit tilt */
+    const double frac = c->tilt_frac > 0 ? c->tilt_frac : 0.5;
+    c->tilt_frac = 0; /* untilted unless chosen below */
+    if (c->stream || !mtsi_shape_is_lattice(&t->shape, NULL, NULL) || strcmp(c->standardize, "none"))
+        return MTSI_OK;
+    double h = mtsi_train_tilt_auto_h(t->e.configs, t->n_train, t->V);
+    for (int k = 0; h > 0 && k <= 8; k++, h /= 2) {
+        int rc = mtsi_tilt_table_init(&t->tilt, t->e.configs, t->n_train, t->V, h, TILT_K);
+        if (rc)
+            return rc;
+        if (t->tilt.ess >= 100) {
+            c->tilt_h = h;
+            c->tilt_frac = frac;
+            t->tilt_auto = 1;
+            return MTSI_OK;
+        }
+        mtsi_tilt_table_free(&t->tilt);
+    }
+    t->tilt_auto = 2;
+    return MTSI_OK;
 }
 
 /* One configuration of a tilted law (into t->x1) and its field. */
@@ -857,7 +904,12 @@ static int setup(trainer *t, const mtsi_train_cfg *c, int resume)
     t->w = (int)t->shape.n[t->dim - 1];
     if (t->c.augment && !mtsi_augment_available(&t->shape))
         t->c.augment = 0; /* the data have no symmetry to augment with */
-    if (!t->c.stream && t->c.tilt_h > 0 && (rc = tilt_tables(t)))
+    const int tilt_auto = t->c.tilt_auto;
+    if (tilt_auto && (rc = auto_tilt(t)))
+        return rc;
+    if (!t->c.stream && t->c.tilt_h > 0 && !t->tilt.cdf && (rc = tilt_tables(t)))
+        return rc;
+    if (tilt_auto && resume && (rc = mtsi_train_compare_settings(&stored, &t->c, t->what)))
         return rc;
     if (!strcmp(t->c.standardize, "channel") && (rc = standardize(t)))
         return rc;
@@ -963,6 +1015,13 @@ int mtsi_train_run(const mtsi_train_cfg *c, int resume)
     }
     const long start = t.step, steps = t.c.steps;
     const int root = t.rank == 0;
+    if (root && t.c.verbose && t.tilt_auto == 1)
+        printf("train: tilt h=%.4g,frac=%g (automatic: %g / (V m_rms); %.0f effective "
+               "configurations; --tilt none to train without)\n",
+               t.c.tilt_h, t.c.tilt_frac, MTSI_TRAIN_TILT_AUTO_C, t.tilt.ess);
+    else if (root && t.c.verbose && t.tilt_auto == 2)
+        printf("train: no tilt: %s has too few configurations (%ld) to tilt by reweighting\n",
+               t.src, t.n_train);
     mtsi_progress *pg = root ? mtsi_progress_new("train", steps - start) : NULL;
     double t0 = mtsi_wtime(), last_val = NAN, last_train = NAN;
     if (t.nhist > 0) {

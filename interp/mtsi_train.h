@@ -183,6 +183,15 @@ typedef struct {
      * configurations and their negatives weighted by e^{h sum x}. 0, 0: no
      * tilt. */
     double tilt_h, tilt_a, tilt_frac;
+    /* 1 (the default): with --data on a phi^4 lattice and tilt_h = 0, the
+     * field range is chosen from the data when training starts,
+     * tilt_h = MTSI_TRAIN_TILT_AUTO_C / (V m_rms), m_rms the root mean
+     * square of the training configurations' mean value (linear response:
+     * the field that moves the mean by that many of its standard
+     * deviations), halved while fewer than 100 effective configurations
+     * remain (no tilt when none is left: ensembles below ~100). Other
+     * data and the stream: no tilt. Settings read from a file have 0. */
+    int tilt_auto;
     long stop_after;           /* > 0: checkpoint after this step and return
                                   MTSI_EINTR, as if interrupted (tests) */
     int force;                 /* replace an existing output (fresh start) */
@@ -228,6 +237,13 @@ void mtsi_train_chain_tilt(const mtsi_train_cfg *c, long k, double *h, double *A
  * [0, 10], A in [-100, 0], frac in (0, 1], h > 0 or A < 0. MTSI_EINVAL
  * with a message that starts with `what`. */
 int mtsi_train_tilt_check(const char *what, double h, double A, double frac);
+
+/* The automatic tilt's constant (tilt_auto above) and its rule on n
+ * configurations of V values each: the field range, 0 when the data have
+ * no spread. 5.7 gives h = 0.10 on the L = 16 ensemble at (m2, lambda) =
+ * (-4, 4.7), the range measured in docs/STUDY_FIDELITY.md section 7. */
+#define MTSI_TRAIN_TILT_AUTO_C 5.7
+double mtsi_train_tilt_auto_h(const double *configs, long n, long V);
 
 /* Reads the settings of a training checkpoint into c (out and
  * command_line untouched). MTSI_EINVAL when the file is not one. */

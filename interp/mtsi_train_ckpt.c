@@ -337,6 +337,7 @@ int mtsi_train_read_cfg(const char *path, mtsi_train_cfg *c)
     if (!rc && mtsi_h5_has_attr(g, "standardize"))
         rc = mtsi_h5_attr_get_string(g, "standardize", c->standardize, sizeof c->standardize, what);
     rc = rc ? rc : read_tilt(g, c, "data_tilt", 0, what);
+    c->tilt_auto = 0; /* a stored tilt (or none) is explicit */
     if (!rc && mtsi_h5_has_attr(g, "source"))
         rc = read_stream_cfg(g, c, what);
     c->seed = (uint64_t)seed;
@@ -426,7 +427,9 @@ int mtsi_train_compare_settings(const mtsi_train_cfg *s, const mtsi_train_cfg *c
         DIFF(s->val_n != c->val_n, "%s: --val-n %ld differs from the checkpoint's %ld; %s", what,
              c->val_n, s->val_n, tail);
     }
-    DIFF(s->tilt_h != c->tilt_h || s->tilt_a != c->tilt_a || s->tilt_frac != c->tilt_frac,
+    /* an automatic tilt is compared once chosen from the data */
+    DIFF(!c->tilt_auto &&
+             (s->tilt_h != c->tilt_h || s->tilt_a != c->tilt_a || s->tilt_frac != c->tilt_frac),
          "%s: --tilt h=%g,A=%g,frac=%g differs from the checkpoint's h=%g,A=%g,frac=%g; %s", what,
          c->tilt_h, c->tilt_a, c->tilt_frac, s->tilt_h, s->tilt_a, s->tilt_frac, tail);
     DIFF(s->batch != c->batch, "%s: --batch %ld differs from the checkpoint's %ld; %s", what,

@@ -57,6 +57,8 @@ typedef struct {
                                    mtsi_train_chain_tilt of chain0 + schain) */
     double *zero;               /* V zeros: x1 of the samples other ranks hold */
     mtsi_tilt_table tilt;       /* --tilt on an ensemble (cdf NULL: none) */
+    int tilt_auto;              /* 1: the tilt was chosen from the data, 2: the data
+                                   were too small to tilt (said when training starts) */
 } trainer;
 
 

@@ -338,12 +338,41 @@ static int model_info_read(const char *path, mtsi_model_info *mi)
     return rc;
 }
 
-static char *sample_command(const sweep_opts *so, const point *pt, double t0)
+/* The integrator of --generate: the model's (as mtsi sample's), with
+ * --gen-integrator and --gen-steps over it. */
+static int gen_integrator(const sweep_opts *so, const mtsi_model_info *mi, mtsi_integrate_opts *io)
+{
+    mtsi_integrate_defaults(io);
+    mtsi_generate_default_integrator(io, &mi->shape, mi->model_type);
+    if (so->gen_int) {
+        if (mtsi_integrator_parse(so->gen_int, &io->kind))
+            return MTSI_EINVAL;
+        io->eps = 0;
+        io->schedule = MTSI_EPS_CONSTANT;
+    }
+    if (so->gen_steps > 0)
+        io->steps = so->gen_steps;
+    return MTSI_OK;
+}
+
+static char *sample_command(const sweep_opts *so, const mtsi_model_info *mi, const point *pt,
+                            double t0)
 {
     strbuf b = {0};
-    sb_add(&b, "sample --model %s --path generate --n %ld --integrator %s --steps %ld --batch %ld "
+    mtsi_integrate_opts io;
+    if (gen_integrator(so, mi, &io))
+        return NULL;
+    char integ[64];
+    if (io.kind == MTSI_INTEGRATOR_EM)
+        snprintf(integ, sizeof integ, "--sde %.17g:%s", io.eps,
+                 io.schedule == MTSI_EPS_RISE     ? "rise"
+                 : io.schedule == MTSI_EPS_LINEAR ? "linear"
+                                                  : "const");
+    else
+        snprintf(integ, sizeof integ, "--integrator %s", so->gen_int ? so->gen_int : "heun");
+    sb_add(&b, "sample --model %s --path generate --n %ld %s --steps %ld --batch %ld "
                "--seed %llu",
-           so->model, so->gen_n, so->gen_int, so->gen_steps, so->gen_batch,
+           so->model, so->gen_n, integ, io.steps, so->gen_batch,
            (unsigned long long)(pt->seed ^ 0x67656e6572617465ULL) >> 1);
     if (pt->rh != 0 || pt->rA != 0) {
         char h[40], A[40], t[40];
@@ -470,9 +499,7 @@ static int generate_point(const sweep_opts *so, const point *pt, mtsi_drift **dr
     const long V = pt->p.V, n = so->gen_n;
     mtsi_reward rw = {pt->rh, pt->rA, NULL, NULL};
     mtsi_integrate_opts io;
-    mtsi_integrate_defaults(&io);
-    io.steps = so->gen_steps;
-    if (mtsi_integrator_parse(so->gen_int, &io.kind))
+    if (gen_integrator(so, mi, &io))
         return MTSI_EINVAL;
     io.t0 = mtsi_generate_default_t0(&rw, V, mi->model_type);
     double *x = mtsi_malloc((size_t)(n * V) * sizeof(double));
@@ -1180,7 +1207,7 @@ void mtsi_sweep_run(mtsi_sweep_opts *sop, const mtsi_sweep_comm *comm, mtsi_swee
             gst[k] = pt->rA > 0 ? GEN_UNREACHABLE : GEN_TODO;
             mtsi_reward rw = {pt->rh, pt->rA, NULL, NULL};
             pt->gen_cmdline =
-                sample_command(&so, pt, mtsi_generate_default_t0(&rw, pt->p.V, mi.model_type));
+                sample_command(&so, &mi, pt, mtsi_generate_default_t0(&rw, pt->p.V, mi.model_type));
             if (!pt->gen_cmdline)
                 FAIL();
         }

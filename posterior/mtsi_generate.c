@@ -27,6 +27,23 @@ double mtsi_generate_default_t0(const mtsi_reward *r, long V, const char *model_
     return 0.0;
 }
 
+void mtsi_generate_default_integrator(mtsi_integrate_opts *io, const mtsi_shape *s,
+                                      const char *model_type)
+{
+    mtsi_integrate_opts d;
+    mtsi_integrate_defaults(&d);
+    if (model_type && !strcmp(model_type, "neural") && mtsi_shape_is_lattice(s, NULL, NULL)) {
+        d.kind = MTSI_INTEGRATOR_EM;
+        d.eps = 1;
+        d.schedule = MTSI_EPS_RISE;
+        d.steps = 60;
+    }
+    io->kind = d.kind;
+    io->eps = d.eps;
+    io->schedule = d.schedule;
+    io->steps = d.steps;
+}
+
 int mtsi_generate_start_mean(mtsi_drift *use, const mtsi_path *p, const mtsi_integrate_opts *io,
                              long V, long bs, const double *x1, int passes, int uniform,
                              uint64_t seed, double *m0, double *change)

@@ -31,10 +31,19 @@ double mtsi_generate_default_t0(const mtsi_reward *r, long V, const char *model_
 int mtsi_generate(mtsi_drift *drift, long V, const mtsi_reward *r, const mtsi_integrate_opts *io,
                   long n, long batch, uint64_t seed, double *x, double *max_xr);
 
+/* The integrator a model samples with unless told otherwise (kind, eps,
+ * schedule, steps; other fields untouched): a neural drift of phi^4
+ * lattices, the Euler-Maruyama SDE with eps rising from 0 to 1 along the
+ * path (eps t) in 60 steps (docs/STUDY_FIDELITY.md section 7: the learned
+ * drift's short-distance error is relaxed by the noise); any other model,
+ * mtsi_integrate_defaults (Heun, 50 steps). */
+void mtsi_generate_default_integrator(mtsi_integrate_opts *io, const mtsi_shape *s,
+                                      const char *model_type);
+
 /* Pilot passes of the start mean (mtsi_generate_start_mean) by default,
  * and the seed family they draw from: stream k of seed ^ this constant,
  * apart from the samples' own streams of seed. */
-#define MTSI_START_PILOT_PASSES 0
+#define MTSI_START_PILOT_PASSES 2
 #define MTSI_START_PILOT_SEED 0x5354415254504c54ULL
 
 /* A path that starts at t0 > 0 with sites still to be sampled (a field with

@@ -181,6 +181,23 @@ if command -v python3 >/dev/null 2>&1; then
         sed 's/"file": "[^"]*"//' >gen_r.json
     cmp -s direct_r.json gen_r.json && ok || bad "--gen-refine differs from mtsi refine"
     cmp -s direct_r.json direct.json && bad "refinement changed nothing" || ok
+    # a neural phi^4 drift: the sweep samples with the model's defaults as
+    # mtsi sample does (the SDE with rising noise, 60 steps; under a field
+    # alone the start's mean from 2 pilot passes)
+    "$MTSI" train --data data.h5 --out nmodel.h5 --steps 2 --arch width=8,mult=1-2,groups=4 \
+        --batch 8 --quiet 2>err.txt || bad "neural model: $(cat err.txt)"
+    "$MTSI" sweep $F --field 0.1 --quad 0 --dir gn --generate nmodel.h5 >/dev/null 2>err.txt ||
+        bad "--generate with a network: $(cat err.txt)"
+    s=$("$MTSI" sweep $F --field 0.1 --quad 0 --list | awk '$2 ~ /h0.1.h5$/ {print $3}')
+    gs=$(python3 -c "print(($s ^ 0x67656e6572617465) >> 1)")
+    "$MTSI" sample --model nmodel.h5 --n 300 --seed "$gs" --field 0.1 --out ndirect.h5 \
+        2>err.txt || bad "mtsi sample (network): $(cat err.txt)"
+    "$MTSI" stats --json ndirect.h5 | sed 's/"file": "[^"]*"//' >ndirect.json
+    "$MTSI" stats --json gn/L4_chi1_kappa0.5_gamma0_h0.1_generated.h5 |
+        sed 's/"file": "[^"]*"//' >ngen.json
+    cmp -s ndirect.json ngen.json && ok || bad "network: generated samples differ from mtsi sample's"
+    grep -a -q -- "--sde 1:rise --steps 60" gn/L4_chi1_kappa0.5_gamma0_h0.1_generated.h5 && ok ||
+        bad "network: the recorded sample command is not the SDE's"
 fi
 expect_refusal "model matches nothing" "$MTSI" sweep $F --L 6 --dir g2 --generate model.h5
 expect_refusal "model is not a file" "$MTSI" sweep $F --dir g3 --generate nothing.h5

@@ -698,6 +698,22 @@ START_TEST(tilt_law)
 }
 END_TEST
 
+/* The default tilt's rule against its formula, C / (V m_rms), computed by
+ * hand: means 0.5, -1, 0 over V = 4 values; no spread: 0; capped at 10. */
+START_TEST(tilt_auto_rule)
+{
+    const double x[12] = {0.5, 0.5, 1.0, 0.0, -1, -2, 0, -1, 3, -3, 1, -1};
+    const double ms = (0.25 + 1.0 + 0.0) / 3;
+    const double want = MTSI_TRAIN_TILT_AUTO_C / (4 * sqrt(ms));
+    ck_assert_double_eq_tol(mtsi_train_tilt_auto_h(x, 3, 4), want, 1e-14 * want);
+    const double zero[8] = {1, -1, 2, -2, 0, 0, 0, 0};
+    ck_assert_double_eq(mtsi_train_tilt_auto_h(zero, 2, 4), 0);
+    const double tiny[4] = {1e-6, 1e-6, 1e-6, 1e-6};
+    ck_assert_double_eq(mtsi_train_tilt_auto_h(tiny, 1, 4), 10);
+    ck_assert_double_eq(mtsi_train_tilt_auto_h(x, 0, 4), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("train");
@@ -713,6 +729,7 @@ static Suite *suite(void)
     tcase_add_test(t, resume_bitwise);
     tcase_add_test(t, resume_cosine);
     tcase_add_test(t, tilt_law);
+    tcase_add_test(t, tilt_auto_rule);
     suite_add_tcase(s, t);
     return s;
 }

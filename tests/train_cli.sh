@@ -129,7 +129,7 @@ TD="--data d.h5 --tilt h=0.05 --log-every 5 --seed 3 $NET"
     "$MTSI" train --resume --out tc.h5 --steps 20 --quiet || bad "tilted ensemble runs"
 "$STATE" td.h5 >td.st && "$STATE" tc.h5 >tc.st && cmp -s td.st tc.st && ok ||
     bad "tilted ensemble: 10 + resumed 10 steps differ from 20"
-"$MTSI" train --data d.h5 --out tu.h5 --steps 20 --log-every 5 --seed 3 $NET &&
+"$MTSI" train --data d.h5 --out tu.h5 --steps 20 --log-every 5 --seed 3 --tilt none $NET &&
     "$STATE" tu.h5 >tu.st && ! cmp -s tu.st td.st && ok || bad "--tilt changes nothing"
 "$MTSI" model td.h5 >tdinfo 2>&1
 grep -q "^tilt: a fraction 0.5 of the samples from the ensemble reweighted by e^{h sum x}, fields in \[-0.05, 0.05\]$" \
@@ -147,7 +147,42 @@ expect_refusal "resume with another --tilt" "$MTSI" train --resume --out td.h5 -
 grep -q -- "--tilt h=0.3,A=0,frac=0.5 differs from the checkpoint's h=0.05,A=0,frac=0.5" err && ok ||
     bad "message: $(cat err)"
 cmp -s td.h5 td.orig && ok || bad "a refused resume modified the tilted model"
-rm -f td.h5 td.orig tc.h5 tu.h5
+# the default tilt of a phi^4 ensemble: the rule's field (mtsi_train_tilt_auto_h,
+# test_train), halved until 100 effective configurations remain: here the
+# doubled field is refused for fewer than 100. Said on stdout, recorded as
+# an explicit tilt, resumed bitwise; --tilt none turns it off.
+LOUD="--arch width=8,mult=1-2,groups=4 --batch 8 --ema 0.9 --log-every 5 --seed 3"
+"$MTSI" train --data d.h5 --out ta.h5 --steps 20 $LOUD >taout 2>&1 || bad "default tilt runs"
+HA=$(sed -n 's/^train: tilt h=\([0-9.e-]*\),frac=0.5 (automatic: 5.7 \/ (V m_rms); \([0-9]*\) effective.*/\1 \2/p' taout)
+[ -n "$HA" ] && [ "${HA#* }" -ge 100 ] && ok || bad "default tilt line: $(cat taout)"
+HA=${HA% *}
+"$MTSI" model ta.h5 | grep -q "^tilt: a fraction 0.5 .* fields in \[-$HA[0-9]*, $HA[0-9]*\]$" && ok ||
+    bad "default tilt h=$HA not in the model: $("$MTSI" model ta.h5 | grep tilt)"
+H2=$(awk "BEGIN { printf \"%.6g\", 2 * $HA }")
+expect_refusal "twice the default tilt" "$MTSI" train --data d.h5 --out never.h5 --tilt h=$H2 $NET
+grep -q "fewer than 100" err && ok || bad "message: $(cat err)"
+"$MTSI" train --data d.h5 --out tb.h5 --steps 10 $LOUD --quiet &&
+    "$MTSI" train --resume --out tb.h5 --steps 20 --quiet || bad "default tilt, cut"
+"$STATE" ta.h5 >ta.st && "$STATE" tb.h5 >tb.st && cmp -s ta.st tb.st && ok ||
+    bad "default tilt: 10 + resumed 10 steps differ from 20"
+"$MTSI" train --data d.h5 --out tn.h5 --steps 20 $LOUD --tilt none >tnout 2>&1 &&
+    ! grep -q tilt tnout && ! "$MTSI" model tn.h5 | grep -q "^tilt" && "$STATE" tn.h5 >tn.st &&
+    ! cmp -s tn.st ta.st && ok || bad "--tilt none"
+"$MTSI" train --data d.h5 --out tf.h5 --steps 2 $LOUD --tilt auto,frac=0.25 |
+    grep -q "^train: tilt h=$HA,frac=0.25 (automatic" && ok || bad "--tilt auto,frac=0.25"
+expect_refusal "--tilt auto with h" "$MTSI" train --data d.h5 --out never.h5 --tilt auto,h=0.1 $NET
+grep -q -- "--tilt: auto chooses h from the data" err && ok || bad "message: $(cat err)"
+cp tn.h5 tn.orig
+expect_refusal "resume untilted with --tilt auto" "$MTSI" train --resume --out tn.h5 --steps 30 \
+    --tilt auto
+grep -q -- "differs from the checkpoint's h=0,A=0,frac=0" err && ok || bad "message: $(cat err)"
+cmp -s tn.h5 tn.orig && ok || bad "a refused resume modified the untilted model"
+# too few configurations to tilt: trained untilted, and said
+"$MTSI" mcmc --m2 -4 --lambda 4.7 --L 8 --sampler cluster --chains 2 --n 60 --therm 100 \
+    --thin 2 --seed 5 --out small.h5 >/dev/null && "$MTSI" train --data small.h5 --out ts.h5 \
+    --steps 2 $LOUD >tsout && grep -q "^train: no tilt: 'small.h5' has too few configurations (54)" \
+    tsout && ! "$MTSI" model ts.h5 | grep -q "^tilt" && ok || bad "small ensemble: $(cat tsout)"
+rm -f td.h5 td.orig tc.h5 tu.h5 ta.h5 tb.h5 tn.h5 tn.orig tf.h5 ts.h5 small.h5
 cmp -s m.h5 m.orig && ok || bad "a refused resume modified the model"
 # extending a finished run to 40 steps works
 "$MTSI" train --resume --out m.h5 --steps 40 --quiet && "$STATE" m.h5 | grep -q "^train_step 40$" &&
