@@ -6,8 +6,13 @@
 #
 #   examples/phi4-fidelity.sh MTSI OUTDIR ROW MODEL.h5 [sample options...]
 #
-# The sample options default to the main job's ("--steps 60": Heun ODE; the
-# rows before the Gaussian base used "--steps 60 --sde 1:linear").
+# The sample options are read against mtsi sample's defaults as they were
+# when the study's rows were made: the Heun ODE and, under a field, the start
+# from m = 0 (--integrator heun --start-pilot 0 come first, so --sde and
+# --start-pilot given here win); without options "--steps 60", the main
+# job's former sampler. FID_DEFAULTS=new drops that prefix: the options then
+# add to mtsi sample's present defaults (a phi^4 network: --sde 1:rise,
+# 60 steps, --start-pilot 2).
 # The MCMC references (8,000 configurations each, cluster sampler, as the
 # main job) are made once in OUTDIR and reused. One line per law is added to
 # OUTDIR/rows.tsv: row, law, z(<|M|>), z(<M^2>), z(U4), z(e), KS p, max |z|,
@@ -19,7 +24,13 @@ OUT=${2:?}
 ROW=${3:?}
 MODEL=${4:?}
 shift 4
-[ $# -gt 0 ] || set -- --steps 60
+if [ "${FID_DEFAULTS:-old}" = new ]; then
+    :
+elif [ $# -gt 0 ]; then
+    set -- --integrator heun --start-pilot 0 "$@"
+else
+    set -- --integrator heun --start-pilot 0 --steps 60
+fi
 N=${FID_N:-2000}
 L=${FID_L:-16}
 H=${FID_H:-0.05}
