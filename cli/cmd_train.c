@@ -471,6 +471,11 @@ static int train(int argc, char **argv)
         return usage_error("train", "--val-frac %s: --stream-mcmc holds nothing out; its "
                                     "validation set is --val-n streamed configurations",
                            valfrac);
+    for (int i = 0; i < ng; i++)
+        if (c.stream && g[i].ch == O_TILT && !strncmp(g[i].arg, "auto", 4))
+            return usage_error("train", "--tilt %s: auto chooses h from an ensemble (--data); "
+                                        "with --stream-mcmc give h=H[,A=A][,frac=F]",
+                               g[i].arg);
     if (!resume && !have_data && !c.stream)
         return usage_error("train", "--data F.h5 (or --stream-mcmc) is required");
     if (threads > 0)
