@@ -538,10 +538,7 @@ int mtsi_cmd_sample(int argc, char **argv)
             rc |= mtsi_h5_attr_set_long(f, "steps", io.steps);
             rc |= mtsi_h5_attr_set_double(f, "sde_eps", io.kind == MTSI_INTEGRATOR_EM ? io.eps : 0);
             if (io.kind == MTSI_INTEGRATOR_EM)
-                rc |= mtsi_h5_attr_set_string(f, "sde_schedule",
-                                              io.schedule == MTSI_EPS_RISE     ? "rise"
-                                              : io.schedule == MTSI_EPS_LINEAR ? "linear"
-                                                                               : "const");
+                rc |= mtsi_h5_attr_set_string(f, "sde_schedule", mtsi_eps_schedule_name(io.schedule));
             rc |= mtsi_h5_attr_set_long(f, "n_chains", 1);
             rc |= mtsi_h5_attr_set_double(f, "t_min", io.t0);
             if (io.t0 > 0) {

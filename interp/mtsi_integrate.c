@@ -22,6 +22,11 @@ void mtsi_integrate_defaults(mtsi_integrate_opts *o)
     o->t1 = 1;
 }
 
+const char *mtsi_eps_schedule_name(mtsi_eps_schedule s)
+{
+    return s == MTSI_EPS_RISE ? "rise" : s == MTSI_EPS_LINEAR ? "linear" : "const";
+}
+
 int mtsi_integrator_parse(const char *s, mtsi_integrator_kind *k)
 {
     static const char *names[] = {"euler", "heun", "rk4", "em"};

@@ -197,6 +197,8 @@ typedef struct {
 } mtsi_integrate_opts;
 
 void mtsi_integrate_defaults(mtsi_integrate_opts *o);
+/* "const", "linear" or "rise" (as mtsi sample --sde EPS:NAME takes it). */
+const char *mtsi_eps_schedule_name(mtsi_eps_schedule s);
 int mtsi_integrator_parse(const char *s, mtsi_integrator_kind *k);
 
 /* Transports x (batch x V, holding X_{t0}) to X_{t1} along the path for

@@ -364,10 +364,7 @@ static char *sample_command(const sweep_opts *so, const mtsi_model_info *mi, con
         return NULL;
     char integ[64];
     if (io.kind == MTSI_INTEGRATOR_EM)
-        snprintf(integ, sizeof integ, "--sde %.17g:%s", io.eps,
-                 io.schedule == MTSI_EPS_RISE     ? "rise"
-                 : io.schedule == MTSI_EPS_LINEAR ? "linear"
-                                                  : "const");
+        snprintf(integ, sizeof integ, "--sde %.17g:%s", io.eps, mtsi_eps_schedule_name(io.schedule));
     else
         snprintf(integ, sizeof integ, "--integrator %s", so->gen_int ? so->gen_int : "heun");
     sb_add(&b, "sample --model %s --path generate --n %ld %s --steps %ld --batch %ld "
