@@ -31,14 +31,20 @@ mkdir fz
 # zero_weight or alpha_weight deleted reads as 0, as in files that predate
 # them: not refusable
 sed -i 's/ must \(attr \/train@\(zero\|alpha\)_weight del\)$/ ok \1/' fz/list
-grep -E "train/chains|@stream_|@source |@val_n |@(zero|alpha)_weight " fz/list | while read -r f expect desc; do
-    [ "$expect" = must ] || continue
-    "$MTSI" train --resume --out "$f" --steps 12 --quiet >fz/out 2>fz/err
-    rc=$?
-    if [ $rc -ne 2 ] || [ "$(wc -l <fz/err)" -ne 1 ] || [ -s fz/out ]; then
-        echo "FAIL: corrupt checkpoint ($desc) not refused: exit $rc, $(cat fz/err)"
-    fi
-done >fz/fails
+# refuse_all DIR PATTERN: every variant in DIR/list whose description
+# matches PATTERN and must be refused is: exit 2, one line on stderr,
+# nothing on stdout; failures in DIR/fails
+refuse_all() {
+    grep -E "$2" "$1/list" | while read -r f expect desc; do
+        [ "$expect" = must ] || continue
+        "$MTSI" train --resume --out "$f" --steps 12 --quiet >"$1/out" 2>"$1/err"
+        rc=$?
+        if [ $rc -ne 2 ] || [ "$(wc -l <"$1/err")" -ne 1 ] || [ -s "$1/out" ]; then
+            echo "FAIL: corrupt checkpoint ($desc) not refused: exit $rc, $(cat "$1/err")"
+        fi
+    done >"$1/fails"
+}
+refuse_all fz "train/chains|@stream_|@source |@val_n |@(zero|alpha)_weight "
 n=$(grep -cE "must .*(train/chains|@stream_|@source |@val_n |@(zero|alpha)_weight )" fz/list)
 echo "$n corrupt checkpoints"
 [ "$n" -ge 80 ] && ok || bad "only $n corruptions generated"
@@ -53,14 +59,7 @@ cp e.h5 ebase.h5
 "$MTSI" train --resume --out ebase.h5 --steps 12 --quiet && ok || bad "resuming the intact tilted file"
 mkdir fe
 "$GEN" e.h5 fe m data_tilt_h:d data_tilt_frac:d >fe/list || bad "fuzz_gen (data tilt)"
-grep "@data_tilt_" fe/list | while read -r f expect desc; do
-    [ "$expect" = must ] || continue
-    "$MTSI" train --resume --out "$f" --steps 12 --quiet >fe/out 2>fe/err
-    rc=$?
-    if [ $rc -ne 2 ] || [ "$(wc -l <fe/err)" -ne 1 ] || [ -s fe/out ]; then
-        echo "FAIL: corrupt checkpoint ($desc) not refused: exit $rc, $(cat fe/err)"
-    fi
-done >fe/fails
+refuse_all fe "@data_tilt_"
 n=$(grep -c "must .*@data_tilt_" fe/list)
 echo "$n corrupt tilted-ensemble checkpoints"
 [ "$n" -ge 8 ] && ok || bad "only $n data-tilt corruptions generated"
