@@ -528,13 +528,12 @@ int mtsi_cmd_sample(int argc, char **argv)
         if (f < 0)
             rc = mtsi_error_code() ? mtsi_error_code() : MTSI_EIO;
         if (!rc) {
-            static const char *inames[4] = {"euler", "heun", "rk4", "em"};
             rc |= mtsi_h5_attr_set_string(f, "sampler", "interpolant");
             rc |= mtsi_h5_attr_set_string(f, "model", model);
             rc |= mtsi_h5_attr_set_string(f, "model_type", info.model_type);
             rc |= mtsi_h5_attr_set_string(f, "path", pathname);
             rc |= mtsi_h5_attr_set_string(f, "order", order ? order : "");
-            rc |= mtsi_h5_attr_set_string(f, "integrator", inames[io.kind]);
+            rc |= mtsi_h5_attr_set_string(f, "integrator", mtsi_integrator_name(io.kind));
             rc |= mtsi_h5_attr_set_long(f, "steps", io.steps);
             rc |= mtsi_h5_attr_set_double(f, "sde_eps", io.kind == MTSI_INTEGRATOR_EM ? io.eps : 0);
             if (io.kind == MTSI_INTEGRATOR_EM)

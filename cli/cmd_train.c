@@ -193,7 +193,7 @@ static int parse_tilt(const char *opt, const char *a, mtsi_train_cfg *c)
     }
     char *save = NULL;
     for (char *k = strtok_r(buf, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
-        if (!strcmp(k, "auto") && opt[2] == 't') { /* --tilt, not --stream-tilt */
+        if (!strcmp(k, "auto")) { /* refused with the stream: train() */
             automatic = 1;
             continue;
         }
@@ -472,10 +472,10 @@ static int train(int argc, char **argv)
                                     "validation set is --val-n streamed configurations",
                            valfrac);
     for (int i = 0; i < ng; i++)
-        if (c.stream && g[i].ch == O_TILT && !strncmp(g[i].arg, "auto", 4))
-            return usage_error("train", "--tilt %s: auto chooses h from an ensemble (--data); "
+        if (c.stream && (g[i].ch == O_TILT || g[i].ch == O_STILT) && !strncmp(g[i].arg, "auto", 4))
+            return usage_error("train", "--%s %s: auto chooses h from an ensemble (--data); "
                                         "with --stream-mcmc give h=H[,A=A][,frac=F]",
-                               g[i].arg);
+                               g[i].name, g[i].arg);
     if (!resume && !have_data && !c.stream)
         return usage_error("train", "--data F.h5 (or --stream-mcmc) is required");
     if (threads > 0)

@@ -27,11 +27,17 @@ const char *mtsi_eps_schedule_name(mtsi_eps_schedule s)
     return s == MTSI_EPS_RISE ? "rise" : s == MTSI_EPS_LINEAR ? "linear" : "const";
 }
 
+static const char *const integrator_names[] = {"euler", "heun", "rk4", "em"};
+
+const char *mtsi_integrator_name(mtsi_integrator_kind k)
+{
+    return k >= 0 && k < 4 ? integrator_names[k] : "?";
+}
+
 int mtsi_integrator_parse(const char *s, mtsi_integrator_kind *k)
 {
-    static const char *names[] = {"euler", "heun", "rk4", "em"};
     for (int i = 0; i < 4; i++)
-        if (!strcmp(s, names[i])) {
+        if (!strcmp(s, integrator_names[i])) {
             *k = (mtsi_integrator_kind)i;
             return MTSI_OK;
         }

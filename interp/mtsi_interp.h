@@ -197,6 +197,9 @@ typedef struct {
 } mtsi_integrate_opts;
 
 void mtsi_integrate_defaults(mtsi_integrate_opts *o);
+/* "euler", "heun", "rk4" or "em" (the names mtsi_integrator_parse reads
+ * and sample files record). */
+const char *mtsi_integrator_name(mtsi_integrator_kind k);
 /* "const", "linear" or "rise" (as mtsi sample --sde EPS:NAME takes it). */
 const char *mtsi_eps_schedule_name(mtsi_eps_schedule s);
 int mtsi_integrator_parse(const char *s, mtsi_integrator_kind *k);

@@ -366,7 +366,7 @@ static char *sample_command(const sweep_opts *so, const mtsi_model_info *mi, con
     if (io.kind == MTSI_INTEGRATOR_EM)
         snprintf(integ, sizeof integ, "--sde %.17g:%s", io.eps, mtsi_eps_schedule_name(io.schedule));
     else
-        snprintf(integ, sizeof integ, "--integrator %s", so->gen_int ? so->gen_int : "heun");
+        snprintf(integ, sizeof integ, "--integrator %s", mtsi_integrator_name(io.kind));
     sb_add(&b, "sample --model %s --path generate --n %ld %s --steps %ld --batch %ld "
                "--seed %llu",
            so->model, so->gen_n, integ, io.steps, so->gen_batch,
@@ -541,7 +541,6 @@ static int generate_point(const sweep_opts *so, const point *pt, mtsi_drift **dr
         if (f < 0)
             rc = mtsi_error_code() ? mtsi_error_code() : MTSI_EIO;
         else {
-            static const char *inames[4] = {"euler", "heun", "rk4", "em"};
             int w = 0;
             w |= mtsi_h5_attr_set_string(f, "sampler",
                                          so->gen_refine > 0 ? "interpolant+refine:hmc" : "interpolant");
@@ -555,8 +554,11 @@ static int generate_point(const sweep_opts *so, const point *pt, mtsi_drift **dr
             w |= mtsi_h5_attr_set_string(f, "model", so->model);
             w |= mtsi_h5_attr_set_string(f, "model_type", mi->model_type);
             w |= mtsi_h5_attr_set_string(f, "path", "generate");
-            w |= mtsi_h5_attr_set_string(f, "integrator", inames[io.kind]);
+            w |= mtsi_h5_attr_set_string(f, "integrator", mtsi_integrator_name(io.kind));
             w |= mtsi_h5_attr_set_long(f, "steps", io.steps);
+            w |= mtsi_h5_attr_set_double(f, "sde_eps", io.kind == MTSI_INTEGRATOR_EM ? io.eps : 0);
+            if (io.kind == MTSI_INTEGRATOR_EM)
+                w |= mtsi_h5_attr_set_string(f, "sde_schedule", mtsi_eps_schedule_name(io.schedule));
             w |= mtsi_h5_attr_set_long(f, "n_chains", 1);
             w |= mtsi_h5_attr_set_double(f, "t_min", io.t0);
             w |= mtsi_h5_attr_set_double(f, "reward_h", pt->rh);

@@ -80,6 +80,8 @@ expect_refusal "no --lambda" "$MTSI" train --stream-mcmc --m2 -4 --L 8 $B
 expect_refusal "--tilt auto with the stream" "$MTSI" train $S --tilt auto $B
 grep -q -- "--tilt auto: auto chooses h from an ensemble (--data)" err && ok || bad "message: $(cat err)"
 expect_refusal "--stream-tilt auto" "$MTSI" train $S --stream-tilt auto $B
+grep -q -- "--stream-tilt auto: auto chooses h from an ensemble (--data)" err && ok ||
+    bad "message: $(cat err)"
 expect_refusal "--stream-chains 0" "$MTSI" train $S --stream-chains 0 $B
 grep -q -- "--stream-chains" err && ok || bad "message: $(cat err)"
 expect_refusal "--L 3" "$MTSI" train --stream-mcmc --m2 -4 --lambda 4.7 --L 3 $B
